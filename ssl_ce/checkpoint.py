@@ -1,0 +1,122 @@
+"""Checkpoints: one safetensors file holding weights, optimiser state and RNG state, with the resolved
+config in its metadata. No pickles, so loading never executes code; written atomically, so a crash
+leaves either the previous checkpoint or the new one, never a torn file."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save
+from torch import nn
+
+from ssl_ce import __version__
+from ssl_ce.config import Config, config_from_dict
+from ssl_ce.errors import SslCeError
+
+FORMAT = "ssl-ce-checkpoint/1"
+CHECKPOINT_NAME = "checkpoint.safetensors"
+
+
+@dataclass
+class Checkpoint:
+    config: Config
+    step: int
+    epoch: int
+    tensors: dict[str, torch.Tensor]
+    metadata: dict[str, str]
+
+    def module_state(self, prefix: str) -> dict[str, torch.Tensor]:
+        """The state_dict saved under `prefix` ("generator", "discriminator")."""
+        head = prefix + "."
+        return {k[len(head):]: v for k, v in self.tensors.items() if k.startswith(head)}
+
+    def optimizer_state(self, name: str) -> dict[str, Any]:
+        head = f"optim.{name}."
+        state: dict[int, dict[str, torch.Tensor]] = {}
+        for key, value in self.tensors.items():
+            if key.startswith(head):
+                index, stat = key[len(head):].split(".", 1)
+                state.setdefault(int(index), {})[stat] = value
+        return {"state": state, "param_groups": json.loads(self.metadata[f"optim.{name}.param_groups"])}
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, fsync it, rename over `path`, fsync the directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save_checkpoint(path: Path, config: Config, step: int, epoch: int, modules: dict[str, nn.Module],
+                    optimizers: dict[str, torch.optim.Optimizer], extra: dict[str, torch.Tensor]) -> None:
+    tensors: dict[str, torch.Tensor] = {}
+    metadata = {"format": FORMAT, "ssl_ce_version": __version__, "config": json.dumps(config.to_dict()),
+                "step": str(step), "epoch": str(epoch), "model": config.model.name, "method": config.method.name,
+                "mask": config.mask.type, "data": config.data.source}
+    for name, module in modules.items():
+        for key, value in module.state_dict().items():
+            tensors[f"{name}.{key}"] = value.detach().cpu().contiguous()
+    for name, optimizer in optimizers.items():
+        state = optimizer.state_dict()
+        for index, stats in state["state"].items():
+            for stat, value in stats.items():
+                tensors[f"optim.{name}.{index}.{stat}"] = torch.as_tensor(value).detach().cpu().contiguous()
+        metadata[f"optim.{name}.param_groups"] = json.dumps(state["param_groups"])
+    for key, value in extra.items():
+        tensors[f"extra.{key}"] = value.detach().cpu().contiguous()
+    atomic_write_bytes(path, save(tensors, metadata=metadata))
+
+
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """The metadata of an ssl-ce checkpoint; anything else raises SslCeError saying what the file is not."""
+    path = Path(path)
+    if not path.is_file():
+        raise SslCeError(f"checkpoint not found: {path}")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise SslCeError(f"{path} is not a safetensors checkpoint ({exc})") from None
+    if metadata.get("format") != FORMAT:
+        raise SslCeError(f"{path} is a safetensors file but not an ssl-ce checkpoint (no '{FORMAT}' format tag)")
+    return metadata
+
+
+def load_checkpoint(path: str | Path, prefixes: tuple[str, ...] | None = None) -> Checkpoint:
+    """Reads a checkpoint; with `prefixes`, only tensors under them (evaluators need no optimiser state)."""
+    metadata = read_metadata(path)
+    tensors = {}
+    with safe_open(str(path), framework="pt") as f:
+        for key in f.keys():
+            if prefixes is None or key.split(".", 1)[0] in prefixes:
+                tensors[key] = f.get_tensor(key)
+    config = config_from_dict(json.loads(metadata["config"]))
+    return Checkpoint(config, int(metadata["step"]), int(metadata["epoch"]), tensors, metadata)
+
+
+def load_module(module: nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
+    """Strict load; a mismatch names the differing keys instead of loading part of the weights."""
+    own = module.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+    if missing or unexpected or wrong:
+        parts = [f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+                 for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)) if keys]
+        raise SslCeError(f"{what} does not match this architecture ({'; '.join(parts)})")
+    module.load_state_dict(state)

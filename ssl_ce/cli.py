@@ -1,0 +1,105 @@
+"""The `ssl-ce` command line. Errors a user can cause print one line and exit with code 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from ssl_ce import __version__
+from ssl_ce.checkpoint import CHECKPOINT_NAME, read_metadata
+from ssl_ce.config import Config, config_from_dict, load_config
+from ssl_ce.errors import SslCeError
+
+
+def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
+    overrides = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SslCeError(f"--set {item!r} must look like section.key=value")
+        overrides[key.strip()] = yaml.safe_load(value)
+    return overrides
+
+
+def resolve_pretrain_config(config: str | None, out: Path, resume: bool, overrides: dict[str, Any]) -> Config:
+    """The config file, or on --resume without one the config stored in the run's checkpoint; then overrides."""
+    if resume and config is None and (out / CHECKPOINT_NAME).exists():
+        raw = json.loads(read_metadata(out / CHECKPOINT_NAME)["config"])
+        for dotted, value in overrides.items():
+            section, _, key = dotted.partition(".")
+            raw.setdefault(section, {})[key] = value
+        return config_from_dict(raw)
+    return load_config(config, overrides)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="ssl-ce")
+def cli() -> None:
+    """ssl-ce: Context Encoders (Pathak et al., CVPR 2016) and baselines for self-supervised features."""
+
+
+@cli.command()
+@click.option("--config", "config", type=click.Path(dir_okay=False), help="YAML config (see configs/); "
+              "defaults to the quick photos config.")
+@click.option("--out", type=click.Path(file_okay=False), help="Run directory [default: runs/<config>-<time>].")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--data", "source", type=click.Choice(["photos", "cifar10", "folder"]), help="Data source.")
+@click.option("--data-root", type=click.Path(), help="cifar10: folder holding cifar-10-batches-py; folder: images.")
+@click.option("--download", is_flag=True, default=None, help="cifar10: download when missing (needs a network).")
+@click.option("--model", type=click.Choice(["small-32", "paper-128", "alexnet-227"]), help="Architecture.")
+@click.option("--mask", type=click.Choice(["center", "random-block", "random-region"]), help="Hole type.")
+@click.option("--method", type=click.Choice(["context-encoder"]), help="Pretraining method.")
+@click.option("--epochs", type=int, help="Epochs to train.")
+@click.option("--max-steps", type=int, help="Stop after this many steps (overrides --epochs when smaller).")
+@click.option("--batch-size", type=int, help="Images per step (per process under torchrun).")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), help="Autocast precision.")
+@click.option("--device", help="auto, cpu, cuda or cuda:N.")
+@click.option("--seed", type=int, help="Random seed.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Any config value, e.g. --set method.adv_weight=0 (repeatable).")
+@click.option("--no-progress", is_flag=True, help="No progress bar (logs still go to metrics.csv).")
+def pretrain(config: str | None, out: str | None, resume: bool, sets: tuple[str, ...], no_progress: bool,
+             **options: Any) -> None:
+    """Train a context encoder; leaves checkpoint, config, metrics.csv and plots in the run directory."""
+    from ssl_ce.train import train
+
+    keys = {"source": "data.source", "data_root": "data.root", "download": "data.download",
+            "model": "model.name", "mask": "mask.type", "method": "method.name", "epochs": "train.epochs",
+            "max_steps": "train.max_steps", "batch_size": "train.batch_size", "precision": "train.precision",
+            "device": "train.device", "seed": "train.seed"}
+    overrides = {keys[name]: value for name, value in options.items() if value is not None}
+    overrides.update(_parse_set(sets))
+    if out is None:
+        if resume:
+            raise SslCeError("--resume needs --out DIR, the run directory to continue")
+        stem = Path(config).stem if config else "quick"
+        out = f"runs/{stem}-{datetime.now():%Y%m%d-%H%M%S}"
+    cfg = resolve_pretrain_config(config, Path(out), resume, overrides)
+    result = train(cfg, out, resume=resume, progress=not no_progress)
+    losses = ", ".join(f"{k} {v:.4f}" for k, v in result.last_losses.items())
+    click.echo(f"trained {result.step} steps ({result.images_per_second:.0f} img/s); {losses}")
+    click.echo(f"run directory: {result.out_dir}  checkpoint: {result.checkpoint}")
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except SslCeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""YAML -> frozen dataclasses. Unknown keys, wrong types and out-of-range values are refused by name.
+
+The dataclass defaults are the quick configuration (`configs/quick.yaml`), so `ssl-ce pretrain` with no
+config trains something sensible offline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from ssl_ce.errors import SslCeError
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    source: Literal["photos", "cifar10", "folder"] = "photos"
+    root: str | None = None  # cifar10: folder holding cifar-10-batches-py; folder: the image folder
+    download: bool = False  # cifar10 only: fetch the archive when it is missing (needs a network)
+    num_workers: int = 0  # decoding workers for `folder`; in-memory sources never need any
+    crops_per_photo: int = 192  # photos: training crops per photograph (a quarter as many for test)
+
+    def validate(self) -> None:
+        _check(self.num_workers >= 0, "data.num_workers", "must be >= 0")
+        _check(self.crops_per_photo >= 1, "data.crops_per_photo", "must be >= 1")
+        _check(self.source != "folder" or self.root is not None, "data.root",
+               "is required for data.source 'folder' (pass --data-root DIR)")
+
+
+@dataclass(frozen=True)
+class MaskConfig:
+    type: Literal["center", "random-block", "random-region"] = "center"
+    overlap: int = 4  # centre: width in pixels, at 128x128, of the visible ring the net also predicts
+    overlap_weight: float = 10.0  # centre: loss weight of ring pixels relative to hole pixels
+    max_blocks: int = 4  # random-block: up to this many rectangles
+    max_coverage: float = 0.25  # random-block: the rectangles cover at most this fraction
+    region_coverage: tuple[float, float] = (0.2, 0.3)  # random-region: accepted hole fraction
+    region_scale: float = 0.06  # random-region: noise-field resolution relative to the image (paper: 0.06)
+
+    def validate(self) -> None:
+        _check(self.overlap >= 0, "mask.overlap", "must be >= 0")
+        _check(self.overlap < 32, "mask.overlap", "must be < 32 (the hole is 64x64 at 128x128)")
+        _check(self.overlap_weight >= 1.0, "mask.overlap_weight", "must be >= 1")
+        _check(self.max_blocks >= 1, "mask.max_blocks", "must be >= 1")
+        _check(0.0 < self.max_coverage <= 0.9, "mask.max_coverage", "must be in (0, 0.9]")
+        lo, hi = self.region_coverage
+        _check(0.0 < lo < hi < 1.0, "mask.region_coverage", "must be [low, high] with 0 < low < high < 1")
+        _check(0.0 < self.region_scale <= 0.5, "mask.region_scale", "must be in (0, 0.5]")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: Literal["small-32", "paper-128", "alexnet-227"] = "small-32"
+    bottleneck: int | None = None  # DCGAN-style nets: width of the bottleneck (None: the model's own)
+    channel_wise_fc: bool = True  # alexnet-227: channel-wise FC (False: a full FC layer, as the paper avoids)
+    pool_free: bool = False  # alexnet-227: strided convolutions instead of max-pooling
+    dropout: float = 0.5  # alexnet-227: dropout after the channel-wise FC
+
+    def validate(self) -> None:
+        _check(self.bottleneck is None or self.bottleneck >= 1, "model.bottleneck", "must be >= 1")
+        _check(0.0 <= self.dropout < 1.0, "model.dropout", "must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class MethodConfig:
+    name: Literal["context-encoder"] = "context-encoder"
+    rec_weight: float = 0.999  # lambda_rec of the joint loss
+    adv_weight: float = 0.001  # lambda_adv; 0 gives the L2-only context encoder
+
+    def validate(self) -> None:
+        _check(self.rec_weight >= 0, "method.rec_weight", "must be >= 0")
+        _check(self.adv_weight >= 0, "method.adv_weight", "must be >= 0")
+        _check(self.rec_weight + self.adv_weight > 0, "method.rec_weight", "and adv_weight cannot both be 0")
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    lr_g: float = 2e-3  # the paper's code: generator 10x the discriminator's rate
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+    def validate(self) -> None:
+        _check(self.lr_g > 0, "optim.lr_g", "must be > 0")
+        _check(self.lr_d > 0, "optim.lr_d", "must be > 0")
+        _check(0 <= self.beta1 < 1, "optim.beta1", "must be in [0, 1)")
+        _check(0 <= self.beta2 < 1, "optim.beta2", "must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 6
+    max_steps: int | None = None  # stop earlier than `epochs` when set
+    batch_size: int = 64
+    precision: Literal["fp32", "bf16", "fp16"] = "bf16"
+    channels_last: bool = True
+    seed: int = 0
+    device: str = "auto"  # auto: CUDA when present, else CPU
+    checkpoint_every: int = 100  # steps; a checkpoint is also written at each epoch end and at the end
+    grid_images: int = 8  # images in the per-epoch inpainting grid
+    deterministic: bool = False  # torch.use_deterministic_algorithms (slower; bit-identical CPU reruns)
+
+    def validate(self) -> None:
+        _check(self.epochs >= 1, "train.epochs", "must be >= 1")
+        _check(self.max_steps is None or self.max_steps >= 1, "train.max_steps", "must be >= 1")
+        _check(self.batch_size >= 1, "train.batch_size", "must be >= 1")
+        _check(self.checkpoint_every >= 1, "train.checkpoint_every", "must be >= 1")
+        _check(self.grid_images >= 1, "train.grid_images", "must be >= 1")
+        _check(self.device == "auto" or self.device.split(":")[0] in {"cpu", "cuda"}, "train.device",
+               "must be auto, cpu, cuda or cuda:N")
+
+
+@dataclass(frozen=True)
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    mask: MaskConfig = field(default_factory=MaskConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    method: MethodConfig = field(default_factory=MethodConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def validate(self) -> Config:
+        for section in dataclasses.fields(self):
+            getattr(self, section.name).validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def _plain(value: Any) -> Any:
+    """Tuples become lists so the YAML dump stays plain and loadable with safe_load."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _check(ok: bool, key: str, message: str) -> None:
+    if not ok:
+        raise SslCeError(f"config: {key} {message}")
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Reads a YAML config (or the defaults), applies dotted `section.key` overrides, validates."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise SslCeError(f"config file not found: {path}")
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise SslCeError(f"config {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+        if not isinstance(raw, dict):
+            raise SslCeError(f"config {path} must be a mapping of sections (data, mask, model, ...)")
+    for dotted, value in (overrides or {}).items():
+        section, _, key = dotted.partition(".")
+        if not key:
+            raise SslCeError(f"override {dotted!r} must look like section.key=value")
+        sub = raw.setdefault(section, {})
+        if not isinstance(sub, dict):
+            raise SslCeError(f"config: {section} must be a mapping")
+        sub[key] = value
+    return config_from_dict(raw)
+
+
+def config_from_dict(raw: dict[str, Any]) -> Config:
+    return _build(Config, raw, "").validate()
+
+
+def _build(cls: type, raw: Any, prefix: str) -> Any:
+    if not isinstance(raw, dict):
+        raise SslCeError(f"config: {prefix.rstrip('.') or 'top level'} must be a mapping")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise SslCeError(f"config: unknown key {prefix}{unknown[0]!r}; valid keys here: {', '.join(sorted(names))}")
+    values = {}
+    for name, value in raw.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(hint, value, f"{prefix}{name}.")
+        else:
+            values[name] = _coerce(value, hint, f"{prefix}{name}")
+    return cls(**values)
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    """Checks a YAML value against a type hint; ints are accepted where floats are expected."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(value, inner, key)
+    if origin is Literal:
+        if value not in args:
+            raise SslCeError(f"config: {key} must be one of {', '.join(map(str, args))}, got {value!r}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list | tuple) or len(value) != len(args):
+            raise SslCeError(f"config: {key} must be a list of {len(args)} values, got {value!r}")
+        return tuple(_coerce(v, a, f"{key}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+    if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if hint is float and isinstance(value, str):
+        try:  # PyYAML reads "2e-4" (no dot) as a string
+            return float(value)
+        except ValueError:
+            pass
+    if hint is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hint in (bool, str) and isinstance(value, hint):
+        return value
+    raise SslCeError(f"config: {key} must be {getattr(hint, '__name__', hint)}, got {value!r}")

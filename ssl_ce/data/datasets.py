@@ -1,0 +1,78 @@
+"""The dataset interface shared by every source: uint8 RGB images of one square size, integer labels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from ssl_ce.config import DataConfig
+from ssl_ce.data.images import load_image
+from ssl_ce.registry import Registry
+
+
+class ImageDataset(torch.utils.data.Dataset):
+    """Base: `__getitems__(indices)` returns a whole batch `(uint8 (B,3,S,S), int64 (B,))`.
+
+    Labels are -1 where a source has none (a folder without class sub-folders).
+    """
+
+    size: int
+    labels: torch.Tensor
+    class_names: list[str]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        images, labels = self.__getitems__([index])
+        return images[0], labels[0]
+
+    def __getitems__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+
+class TensorImages(ImageDataset):
+    """Images decoded once and held in memory (CIFAR-10, the built-in photos); resized per batch."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, class_names: list[str], size: int) -> None:
+        assert images.dtype == torch.uint8 and images.ndim == 4 and images.shape[1] == 3
+        self.images, self.labels, self.class_names, self.size = images, labels.long(), class_names, size
+
+    def __getitems__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.as_tensor(indices, dtype=torch.long)
+        return resize_batch(self.images[index], self.size), self.labels[index]
+
+
+class FileImages(ImageDataset):
+    """Image files decoded on demand (in DataLoader workers), each fitted to the model's input."""
+
+    def __init__(self, paths: list[Path], labels: torch.Tensor, class_names: list[str], size: int) -> None:
+        self.paths, self.labels, self.class_names, self.size = paths, labels.long(), class_names, size
+
+    def __getitems__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        images = torch.stack([load_image(self.paths[i], self.size) for i in indices])
+        return images, self.labels[torch.as_tensor(indices, dtype=torch.long)]
+
+
+def resize_batch(images: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 (B,3,h,w) -> uint8 (B,3,size,size); antialiased when shrinking. Non-square inputs are stretched."""
+    if images.shape[-2:] == (size, size):
+        return images
+    shrinking = images.shape[-1] > size
+    out = F.interpolate(images.float(), size=(size, size), mode="bilinear", align_corners=False,
+                        antialias=shrinking)
+    return out.round_().clamp_(0, 255).to(torch.uint8)
+
+
+DatasetFn = Callable[[DataConfig, str, int], ImageDataset]
+DATASETS: Registry[DatasetFn] = Registry("data source")
+
+
+def build_dataset(cfg: DataConfig, split: str, size: int) -> ImageDataset:
+    """The `split` ("train" or "test") of `cfg.source`, at `size` x `size`."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be train or test, got {split!r}")
+    return DATASETS.get(cfg.source)(cfg, split, size)

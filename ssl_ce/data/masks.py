@@ -1,0 +1,128 @@
+"""Hole masks: which pixels are dropped from the input, and how the reconstruction loss weights them.
+
+Every generator returns a `MaskBatch` for a batch of square images. Masks are drawn from an explicit
+`torch.Generator`, so a run (and a resumed run) sees exactly the same holes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from ssl_ce.config import MaskConfig
+from ssl_ce.registry import Registry
+
+
+@dataclass(frozen=True)
+class Region:
+    """The square the network predicts: the centre patch for `center`, the whole image otherwise."""
+
+    top: int
+    size: int
+
+    def crop(self, x: torch.Tensor) -> torch.Tensor:
+        return x[..., self.top : self.top + self.size, self.top : self.top + self.size]
+
+    def paste(self, image: torch.Tensor, patch: torch.Tensor) -> torch.Tensor:
+        out = image.clone()
+        out[..., self.top : self.top + self.size, self.top : self.top + self.size] = patch
+        return out
+
+
+@dataclass(frozen=True)
+class MaskBatch:
+    hole: torch.Tensor  # (B, 1, H, W), 1 where the input pixel is dropped
+    weight: torch.Tensor  # (B, 1, S, S) over the predicted region: reconstruction-loss weight, 0 = no loss
+    region: Region
+
+    def apply(self, images: torch.Tensor, fill: float = 0.0) -> torch.Tensor:
+        """Drops the hole pixels, filling them with the dataset mean (0 after scaling to [-1, 1])."""
+        hole = self.hole.to(images.dtype)
+        return images * (1 - hole) + fill * hole
+
+    def to(self, device: torch.device | str) -> MaskBatch:
+        return MaskBatch(self.hole.to(device, non_blocking=True), self.weight.to(device, non_blocking=True),
+                         self.region)
+
+
+MaskFn = Callable[[int, int, MaskConfig, torch.Generator], MaskBatch]
+MASKS: Registry[MaskFn] = Registry("mask")
+
+
+def prediction_region(mask_type: str, size: int) -> Region:
+    """Centre masks predict the central half-size square (64x64 of 128x128); others the whole image."""
+    if mask_type == "center":
+        side = size // 2
+        return Region((size - side) // 2, side)
+    return Region(0, size)
+
+
+def ring_width(cfg: MaskConfig, size: int) -> int:
+    """`cfg.overlap` is given at 128x128 (the paper's 4 px); scaled to the image size, at least 1 when > 0."""
+    if cfg.overlap == 0:
+        return 0
+    return max(1, round(cfg.overlap * size / 128))
+
+
+@MASKS.register("center")
+def center_mask(batch: int, size: int, cfg: MaskConfig, generator: torch.Generator) -> MaskBatch:
+    """The paper's central square: the centre patch minus a visible ring is dropped; the net predicts the
+    whole patch and the ring's pixels weigh `overlap_weight` times more in the loss."""
+    region = prediction_region("center", size)
+    ring = ring_width(cfg, size)
+    hole = torch.zeros(batch, 1, size, size)
+    lo, hi = region.top + ring, region.top + region.size - ring
+    hole[..., lo:hi, lo:hi] = 1
+    weight = torch.full((batch, 1, region.size, region.size), cfg.overlap_weight)
+    weight[..., ring : region.size - ring, ring : region.size - ring] = 1.0
+    return MaskBatch(hole, weight, region)
+
+
+@MASKS.register("random-block")
+def random_block_mask(batch: int, size: int, cfg: MaskConfig, generator: torch.Generator) -> MaskBatch:
+    """1..max_blocks random rectangles (sides 1/8..1/2 of the image) covering at most `max_coverage`."""
+    hole = torch.zeros(batch, 1, size, size)
+    lo_side, hi_side = max(1, size // 8), max(2, size // 2)
+    for i in range(batch):
+        n_blocks = int(torch.randint(1, cfg.max_blocks + 1, (1,), generator=generator))
+        for _ in range(n_blocks):
+            h, w = (int(v) for v in torch.randint(lo_side, hi_side + 1, (2,), generator=generator))
+            top = int(torch.randint(0, size - h + 1, (1,), generator=generator))
+            left = int(torch.randint(0, size - w + 1, (1,), generator=generator))
+            candidate = hole[i].clone()
+            candidate[:, top : top + h, left : left + w] = 1
+            if candidate.mean() > cfg.max_coverage:
+                if hole[i].sum() == 0:  # the first block alone is too big: shrink it to fit
+                    side = max(1, int((cfg.max_coverage * size * size) ** 0.5))
+                    hole[i, :, top : top + side, left : left + side] = 1
+                break
+            hole[i] = candidate
+    return MaskBatch(hole, hole.clone(), Region(0, size))
+
+
+@MASKS.register("random-region")
+def random_region_mask(batch: int, size: int, cfg: MaskConfig, generator: torch.Generator) -> MaskBatch:
+    """Arbitrary shapes, as the paper's code: bicubic-upsampled uniform noise thresholded at the target
+    density, keeping only masks whose coverage lies in `region_coverage` (a fresh shape per image)."""
+    lo, hi = cfg.region_coverage
+    density = (lo + hi) / 2
+    cells = max(2.0, cfg.region_scale * 128)  # noise cells across the image, as at the paper's 128x128
+    grid = int(cells) + 2
+    upsampled = round(grid * size / cells)
+    accepted: list[torch.Tensor] = []
+    while len(accepted) < batch:
+        noise = torch.rand(4 * batch, 1, grid, grid, generator=generator)
+        field = F.interpolate(noise, size=(upsampled, upsampled), mode="bicubic", align_corners=False)
+        top, left = (int(v) for v in torch.randint(0, upsampled - size + 1, (2,), generator=generator))
+        masks = (field[..., top : top + size, left : left + size] < density).float()
+        coverage = masks.mean(dim=(1, 2, 3))
+        accepted.extend(masks[(coverage > lo) & (coverage < hi)])
+    hole = torch.stack(accepted[:batch])
+    return MaskBatch(hole, hole.clone(), Region(0, size))
+
+
+def make_masks(cfg: MaskConfig, batch: int, size: int, generator: torch.Generator) -> MaskBatch:
+    return MASKS.get(cfg.type)(batch, size, cfg, generator)

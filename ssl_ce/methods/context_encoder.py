@@ -1,0 +1,48 @@
+"""Context Encoders (Pathak et al., CVPR 2016): paint the dropped region back, judged by masked L2 and a
+discriminator that sees only the predicted region (real patches vs predicted ones, nothing else)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ssl_ce.config import MethodConfig
+from ssl_ce.methods.base import Batch
+from ssl_ce.methods.losses import bce_fake, bce_real, masked_l2
+
+
+class ContextEncoder:
+    """loss_G = rec_weight * masked L2 + adv_weight * BCE(D(pred), real); loss_D = BCE(real) + BCE(fake)."""
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module | None, cfg: MethodConfig) -> None:
+        self.generator = generator
+        self.discriminator = discriminator if cfg.adv_weight > 0 else None  # L2-only: no adversary to train
+        self.cfg = cfg
+
+    def predict(self, batch: Batch) -> torch.Tensor:
+        return self.generator(batch.masks.apply(batch.images))
+
+    def discriminator_losses(self, batch: Batch, pred: torch.Tensor) -> dict[str, torch.Tensor]:
+        assert self.discriminator is not None
+        real = batch.masks.region.crop(batch.images)
+        d_real = bce_real(self.discriminator(real))
+        d_fake = bce_fake(self.discriminator(pred.detach()))
+        return {"d_total": d_real + d_fake, "d_real": d_real, "d_fake": d_fake}
+
+    def generator_losses(self, batch: Batch, pred: torch.Tensor) -> dict[str, torch.Tensor]:
+        target = batch.masks.region.crop(batch.images)
+        rec = masked_l2(pred, target, batch.masks.weight)
+        losses = {"rec": rec}
+        total = self.cfg.rec_weight * rec
+        if self.discriminator is not None:
+            adv = bce_real(self.discriminator(pred))
+            losses["adv"] = adv
+            total = total + self.cfg.adv_weight * adv
+        losses["g_total"] = total
+        return losses
+
+    def inpaint(self, batch: Batch, pred: torch.Tensor) -> torch.Tensor:
+        hole = batch.masks.hole.to(pred.dtype)
+        region = batch.masks.region
+        filled_region = pred * region.crop(hole) + region.crop(batch.images) * (1 - region.crop(hole))
+        return region.paste(batch.images, filled_region.to(batch.images.dtype))

@@ -1,0 +1,49 @@
+"""Pictures a researcher looks at during a run: loss curves and inpainting grids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from torchvision.utils import make_grid  # noqa: E402
+
+
+def plot_loss_curves(metrics_csv: Path, png: Path, steps_per_epoch: int) -> None:
+    """One panel per loss against epochs (the paper's "error vs epochs"), raw and smoothed."""
+    frame = pd.read_csv(metrics_csv)
+    losses = [c for c in frame.columns if c in ("rec", "adv", "d_total", "d_real", "d_fake", "g_total")]
+    if frame.empty or not losses:
+        return
+    epochs = frame["step"] / max(1, steps_per_epoch)
+    window = max(1, len(frame) // 50)
+    fig, axes = plt.subplots(1, len(losses), figsize=(3.2 * len(losses), 2.8), squeeze=False)
+    for ax, name in zip(axes[0], losses):
+        ax.plot(epochs, frame[name], alpha=0.3, lw=0.8)
+        ax.plot(epochs, frame[name].rolling(window, min_periods=1).mean(), lw=1.5)
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        if name == "rec":
+            ax.set_yscale("log")
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def save_inpainting_grid(masked: torch.Tensor, filled: torch.Tensor, original: torch.Tensor, png: Path,
+                         title: str) -> None:
+    """Rows: masked input / the network's fill / the original, images in [-1, 1]."""
+    rows = torch.cat([masked, filled, original]).float().clamp(-1, 1).add(1).div(2).cpu()
+    grid = make_grid(rows, nrow=len(masked), padding=2, pad_value=1.0)
+    fig, ax = plt.subplots(figsize=(1.2 * len(masked) + 0.8, 4.2))
+    ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
+    ax.set_yticks([grid.shape[1] * (i + 0.5) / 3 for i in range(3)], ["input", "filled", "original"])
+    ax.set_xticks([])
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,37 @@
+"""What made a run: versions, device, git commit and command line, written next to every output."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ssl_ce import __version__
+
+
+def git_commit() -> str:
+    """The commit of the ssl-ce source tree, with '+dirty' when it has uncommitted changes; '' if none."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return commit + ("+dirty" if dirty else "")
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
+    return {
+        "ssl_ce": __version__, "git_commit": git_commit(), "python": sys.version.split()[0],
+        "torch": torch.__version__, "numpy": np.__version__, "platform": platform.platform(),
+        "device": str(device), "device_name": name, "cpu_threads": torch.get_num_threads(),
+        "command": " ".join(sys.argv),
+    }

@@ -1,0 +1,337 @@
+"""The one training loop for every method: data -> masks -> method losses -> optimiser steps, with mixed
+precision, channels_last, DDP under torchrun, atomic checkpoints, resume, metrics.csv and plots.
+
+Randomness that shapes a step (data order, flips, masks) is derived from (seed, epoch) and (seed, step), so a
+resumed run sees exactly the batches and holes an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import math
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from tqdm import tqdm
+
+from ssl_ce.checkpoint import CHECKPOINT_NAME, load_checkpoint, load_module, save_checkpoint
+from ssl_ce.config import Config
+from ssl_ce.data import ImageDataset, build_dataset
+from ssl_ce.data.masks import make_masks, prediction_region
+from ssl_ce.errors import SslCeError
+from ssl_ce.methods import Batch, Method, build_method
+from ssl_ce.models import build_model, input_size
+from ssl_ce.plots import plot_loss_curves, save_inpainting_grid
+from ssl_ce.provenance import environment
+
+LOG_EVERY = 10  # steps between host syncs for logging (losses are kept on device in between)
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    checkpoint: Path
+    step: int
+    epoch: int
+    images_per_second: float
+    last_losses: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed() -> Dist:
+    """Joins the process group when launched by torchrun (WORLD_SIZE > 1); a no-op otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Dist()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return Dist(dist.get_rank(), world, int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def resolve_device(name: str, ddp: Dist) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise SslCeError("train.device is cuda but no CUDA device is visible; use --device cpu")
+        device = torch.device(f"cuda:{ddp.local_rank}" if ddp.world > 1 else name)
+        torch.cuda.set_device(device)
+        return device
+    return torch.device(name)
+
+
+def step_generator(seed: int, step: int) -> torch.Generator:
+    """The RNG for one step's flips and masks, a pure function of (seed, step)."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + step)
+
+
+def epoch_batches(n: int, batch: int, seed: int, epoch: int, ddp: Dist) -> list[list[int]]:
+    """This rank's batches for one epoch: a seeded permutation, full batches only (BN needs > 1 sample)."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + 7919 * epoch)).tolist()
+    per_step = batch * ddp.world
+    steps = n // per_step
+    return [order[s * per_step + ddp.rank * batch : s * per_step + (ddp.rank + 1) * batch] for s in range(steps)]
+
+
+def _pass_through(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    return batch  # datasets return whole batches via __getitems__
+
+
+def iterate(dataset: ImageDataset, batches: list[list[int]], workers: int, pin: bool) -> Iterator:
+    if workers == 0:
+        return (dataset.__getitems__(b) for b in batches)
+    loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=workers,
+                                         collate_fn=_pass_through, pin_memory=pin)
+    return iter(loader)
+
+
+def to_model_input(images: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
+    """uint8 (B,3,H,W) -> float in [-1, 1] on `device`."""
+    x = images.to(device, non_blocking=True).float().div_(127.5).sub_(1.0)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+def make_batch(images: torch.Tensor, labels: torch.Tensor, cfg: Config, generator: torch.Generator,
+               device: torch.device, train: bool) -> Batch:
+    """Random horizontal flip (training only), masks, all drawn from `generator`."""
+    if train:
+        flip = torch.rand(len(images), generator=generator) < 0.5
+        images = torch.where(flip[:, None, None, None], images.flip(-1), images)
+    masks = make_masks(cfg.mask, len(images), images.shape[-1], generator).to(device)
+    return Batch(to_model_input(images, device, cfg.train.channels_last), masks, labels.to(device))
+
+
+class MetricsLog:
+    """metrics.csv, one row per step; on resume, rows after the checkpoint's step are dropped."""
+
+    def __init__(self, path: Path, resume_step: int) -> None:
+        self.path = path
+        self.columns: list[str] | None = None
+        if resume_step and path.exists():
+            with path.open() as f:
+                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
+            if rows:
+                self.columns = list(rows[0].keys())
+                with path.open("w", newline="") as f:
+                    writer = csv.DictWriter(f, self.columns)
+                    writer.writeheader()
+                    writer.writerows(rows)
+        elif path.exists():
+            path.unlink()
+
+    def write(self, rows: list[dict[str, float]]) -> None:
+        if not rows:
+            return
+        new = self.columns is None
+        if new:
+            self.columns = list(rows[0].keys())
+        with self.path.open("a", newline="") as f:
+            writer = csv.DictWriter(f, self.columns)
+            if new:
+                writer.writeheader()
+            writer.writerows(rows)
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    return module.module if isinstance(module, nn.parallel.DistributedDataParallel) else module
+
+
+def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool = True) -> TrainResult:
+    """Pretrains `cfg.method` on `cfg.data` and leaves checkpoint, config, metrics and plots in `out_dir`."""
+    ddp = setup_distributed()
+    device = resolve_device(cfg.train.device, ddp)
+    out = Path(out_dir)
+    ckpt_path = out / CHECKPOINT_NAME
+    if ckpt_path.exists() and not resume:
+        raise SslCeError(f"{out} already holds a run; add --resume to continue it or choose another --out")
+    if resume and not ckpt_path.exists():
+        raise SslCeError(f"--resume: no checkpoint in {out}")
+    if cfg.train.precision == "fp16" and device.type != "cuda":
+        raise SslCeError("train.precision fp16 needs a CUDA device; use bf16 on CPU")
+    torch.manual_seed(cfg.train.seed)
+    if cfg.train.deterministic:
+        torch.use_deterministic_algorithms(True)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+    size = input_size(cfg.model)
+    train_set = build_dataset(cfg.data, "train", size)
+    grid_set = build_dataset(cfg.data, "test", size)
+    per_step = cfg.train.batch_size * ddp.world
+    steps_per_epoch = len(train_set) // per_step
+    if steps_per_epoch == 0:
+        raise SslCeError(f"the training set has {len(train_set)} images, fewer than one batch of {per_step}; "
+                         "lower train.batch_size")
+    total_steps = steps_per_epoch * cfg.train.epochs
+    if cfg.train.max_steps is not None:
+        total_steps = min(total_steps, cfg.train.max_steps)
+
+    region = prediction_region(cfg.mask.type, size)
+    generator, discriminator = build_model(cfg.model, region.size)
+    memory_format = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
+    generator.to(device, memory_format=memory_format)
+    discriminator.to(device, memory_format=memory_format)
+    fused = device.type == "cuda"
+    betas = (cfg.optim.beta1, cfg.optim.beta2)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.optim.lr_g, betas=betas, fused=fused)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.optim.lr_d, betas=betas, fused=fused)
+
+    step = 0
+    if resume:
+        ckpt = load_checkpoint(ckpt_path)
+        load_module(generator, ckpt.module_state("generator"), f"generator in {ckpt_path}")
+        load_module(discriminator, ckpt.module_state("discriminator"), f"discriminator in {ckpt_path}")
+        opt_g.load_state_dict(ckpt.optimizer_state("g"))
+        opt_d.load_state_dict(ckpt.optimizer_state("d"))
+        torch.set_rng_state(ckpt.tensors["extra.torch_rng"])
+        step = ckpt.step
+
+    g_model: nn.Module = generator
+    d_model: nn.Module = discriminator
+    if ddp.world > 1:
+        ids = [device.index] if device.type == "cuda" else None
+        g_model = nn.parallel.DistributedDataParallel(generator, device_ids=ids)
+        d_model = nn.parallel.DistributedDataParallel(discriminator, device_ids=ids, broadcast_buffers=False)
+    method: Method = build_method(g_model, d_model, cfg.method)
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.train.precision == "fp16")
+    autocast = (torch.autocast(device.type, AUTOCAST_DTYPES[cfg.train.precision])
+                if cfg.train.precision in AUTOCAST_DTYPES else contextlib.nullcontext())
+
+    def checkpoint(at_step: int) -> None:
+        if ddp.main:
+            save_checkpoint(ckpt_path, cfg, at_step, at_step // steps_per_epoch,
+                            {"generator": generator, "discriminator": discriminator}, {"g": opt_g, "d": opt_d},
+                            {"torch_rng": torch.get_rng_state()})
+
+    if ddp.main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.yaml").write_text(cfg.to_yaml())
+        run_info = {"seed": cfg.train.seed, "resumed_from_step": step, "steps_per_epoch": steps_per_epoch,
+                    "total_steps": total_steps, "world_size": ddp.world, "train_images": len(train_set),
+                    **environment(device)}
+        (out / "run.json").write_text(json.dumps(run_info, indent=2))
+        (out / "samples").mkdir(exist_ok=True)
+    log = MetricsLog(out / "metrics.csv", step) if ddp.main else None
+    grid_images, grid_labels = grid_set.__getitems__(list(range(min(cfg.train.grid_images, len(grid_set)))))
+    grid_batch = make_batch(grid_images, grid_labels, cfg, torch.Generator().manual_seed(cfg.train.seed), device,
+                            train=False)
+
+    def epoch_end(epoch: int) -> None:
+        checkpoint(step)
+        if not ddp.main:
+            return
+        generator.eval()
+        with torch.no_grad(), autocast:
+            filled = method.inpaint(grid_batch, method.predict(grid_batch))
+        generator.train()
+        save_inpainting_grid(grid_batch.masks.apply(grid_batch.images), filled, grid_batch.images,
+                             out / "samples" / f"epoch_{epoch:03d}.png", f"{cfg.model.name}, {cfg.mask.type} mask, "
+                             f"epoch {epoch} (step {step}), held-out images")
+        plot_loss_curves(out / "metrics.csv", out / "loss_curve.png", steps_per_epoch)
+
+    pending: list[dict[str, torch.Tensor]] = []
+    rows_meta: list[tuple[int, float]] = []
+    last: dict[str, float] = {}
+    bar = tqdm(total=total_steps, initial=step, disable=not (progress and ddp.main), unit="step",
+               dynamic_ncols=True, mininterval=1.0)
+    started, images_seen, window_start = time.perf_counter(), 0, time.perf_counter()
+
+    def flush() -> None:
+        nonlocal window_start
+        if not pending:
+            return
+        names = list(pending[0])
+        values = torch.stack([torch.stack([p[n].detach().float() for n in names]) for p in pending]).cpu().tolist()
+        elapsed = time.perf_counter() - window_start
+        rate = len(pending) * per_step / max(elapsed, 1e-9)
+        rows = []
+        for (at_step, epoch_f), vals in zip(rows_meta, values):
+            row = {"step": at_step, "epoch": round(epoch_f, 4), **dict(zip(names, vals)), "img_per_s": round(rate, 1)}
+            bad = [n for n, v in zip(names, vals) if not math.isfinite(v)]
+            if bad:
+                raise SslCeError(f"loss {bad[0]} became {row[bad[0]]} at step {at_step}; the last good checkpoint "
+                                 f"is {ckpt_path} (lower the learning rates or use --precision fp32)")
+            rows.append(row)
+        last.update(dict(zip(names, values[-1])))
+        if log is not None:
+            log.write(rows)
+        bar.set_postfix({"img/s": f"{rate:.0f}", **{k: f"{v:.4f}" for k, v in last.items() if k in ("rec", "adv",
+                                                                                                  "d_total")}})
+        pending.clear()
+        rows_meta.clear()
+        window_start = time.perf_counter()
+
+    generator.train()
+    discriminator.train()
+    try:
+        while step < total_steps:
+            epoch = step // steps_per_epoch
+            batches = epoch_batches(len(train_set), cfg.train.batch_size, cfg.train.seed, epoch, ddp)
+            start_in_epoch = step - epoch * steps_per_epoch
+            last_in_epoch = min(steps_per_epoch, start_in_epoch + total_steps - step)
+            for images, labels in iterate(train_set, batches[start_in_epoch:last_in_epoch], cfg.data.num_workers,
+                                          device.type == "cuda"):
+                batch = make_batch(images, labels, cfg, step_generator(cfg.train.seed, step), device, train=True)
+                losses = train_step(method, batch, opt_g, opt_d, scaler, autocast)
+                step += 1
+                images_seen += per_step
+                pending.append(losses)
+                rows_meta.append((step, step / steps_per_epoch))
+                bar.update(1)
+                if len(pending) >= LOG_EVERY:
+                    flush()
+                if step % cfg.train.checkpoint_every == 0 and step % steps_per_epoch != 0:
+                    flush()
+                    checkpoint(step)
+            flush()
+            if step % steps_per_epoch == 0 or step == total_steps:
+                epoch_end(math.ceil(step / steps_per_epoch))
+    except KeyboardInterrupt:
+        flush()
+        checkpoint(step)
+        bar.close()
+        raise SslCeError(f"interrupted at step {step}; checkpoint saved, continue with --resume --out {out}") from None
+    bar.close()
+    elapsed = time.perf_counter() - started
+    if ddp.world > 1:
+        dist.barrier()
+    return TrainResult(out, ckpt_path, step, step // steps_per_epoch, images_seen / max(elapsed, 1e-9), last)
+
+
+def train_step(method: Method, batch: Batch, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
+               scaler: torch.amp.GradScaler, autocast: contextlib.AbstractContextManager) -> dict[str, torch.Tensor]:
+    """Discriminator step on the current prediction, then generator step against the updated D (DCGAN order)."""
+    with autocast:
+        pred = method.predict(batch)
+    losses: dict[str, torch.Tensor] = {}
+    if method.discriminator is not None:
+        with autocast:
+            losses.update(method.discriminator_losses(batch, pred))
+        opt_d.zero_grad(set_to_none=True)
+        scaler.scale(losses["d_total"]).backward()
+        scaler.step(opt_d)
+    with autocast:
+        losses.update(method.generator_losses(batch, pred))
+    opt_g.zero_grad(set_to_none=True)
+    scaler.scale(losses["g_total"]).backward()
+    scaler.step(opt_g)
+    scaler.update()
+    return {k: v.detach() for k, v in losses.items()}
