@@ -95,7 +95,7 @@ class OptimConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 6
+    epochs: int = 15
     max_steps: int | None = None  # stop earlier than `epochs` when set
     batch_size: int = 64
     precision: Literal["fp32", "bf16", "fp16"] = "bf16"
@@ -186,7 +186,7 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(raw) - names)
     if unknown:
-        raise SslCeError(f"config: unknown key {prefix}{unknown[0]!r}; valid keys here: {', '.join(sorted(names))}")
+        raise SslCeError(f"config: unknown key '{prefix}{unknown[0]}'; valid keys here: {', '.join(sorted(names))}")
     values = {}
     for name, value in raw.items():
         hint = hints[name]

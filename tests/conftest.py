@@ -1,0 +1,45 @@
+"""Shared fixtures: tiny configs and tiny image folders, so every test runs on CPU in seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ssl_ce.config import Config, config_from_dict
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def tiny_config(**sections: dict) -> Config:
+    """small-32 on 20 photo crops, batch 4: a few steps take well under a second each."""
+    raw = {"data": {"source": "photos", "crops_per_photo": 2},
+           "model": {"name": "small-32", "bottleneck": 64},
+           "train": {"epochs": 2, "batch_size": 4, "precision": "fp32", "grid_images": 2, "checkpoint_every": 3}}
+    for name, values in sections.items():
+        raw.setdefault(name, {}).update(values)
+    return config_from_dict(raw)
+
+
+def write_images(root: Path, count: int, size: tuple[int, int] = (40, 30), mode: str = "RGB",
+                 suffix: str = ".png", seed: int = 0) -> list[Path]:
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        array = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+        path = root / f"img_{i:03d}{suffix}"
+        Image.fromarray(array).convert(mode).save(path)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    """Two classes of random images in sub-folders."""
+    write_images(tmp_path / "images" / "cats", 12, seed=1)
+    write_images(tmp_path / "images" / "dogs", 12, suffix=".jpg", seed=2)
+    return tmp_path / "images"

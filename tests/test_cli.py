@@ -1,0 +1,64 @@
+"""The real `ssl-ce` command, run as a user would (a subprocess, the installed entry point)."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, SHARED_DATA
+
+TINY = ["--set", "data.crops_per_photo=2", "--set", "model.bottleneck=32", "--batch-size", "4",
+        "--precision", "fp32", "--set", "train.grid_images=2"]
+
+
+def ssl_ce(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    exe = shutil.which("ssl-ce")
+    command = [exe] if exe else [sys.executable, "-m", "ssl_ce.cli"]
+    return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def test_help_lists_the_commands_and_options() -> None:
+    result = ssl_ce("pretrain", "--help")
+    assert result.returncode == 0
+    for option in ("--config", "--data-root", "--download", "--resume", "--precision", "--mask", "--set"):
+        assert option in result.stdout
+
+
+@pytest.mark.slow
+def test_pretrain_then_resume_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = ssl_ce("pretrain", "--config", "configs/quick.yaml", "--out", str(out), "--max-steps", "4",
+                   "--no-progress", *TINY)
+    assert first.returncode == 0, first.stderr
+    assert "trained 4 steps" in first.stdout
+    assert (out / "checkpoint.safetensors").is_file() and (out / "samples" / "epoch_001.png").is_file()
+    again = ssl_ce("pretrain", "--out", str(out), "--resume", "--max-steps", "7", "--no-progress")
+    assert again.returncode == 0, again.stderr
+    assert "trained 7 steps" in again.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "train.lerning_rate=1"], "unknown key 'train.lerning_rate'"),
+    (["--config", "nope.yaml"], "config file not found"),
+    (["--data", "cifar10", "--data-root", "/nonexistent"], "CIFAR-10 not found"),
+    (["--data", "folder"], "data.root"),
+    (["--set", "optim.lr_g=-1"], "optim.lr_g must be > 0"),
+    (["--resume"], "--resume needs --out"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(args: list[str], message: str, tmp_path: Path) -> None:
+    result = ssl_ce("pretrain", *args, "--no-progress", cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()  # nothing half-written
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED_DATA / "cifar-10-batches-py").is_dir(), reason="../shared/data is not present")
+def test_cifar10_config_trains_offline_on_the_shared_copy(tmp_path: Path) -> None:
+    result = ssl_ce("pretrain", "--config", "configs/cifar10.yaml", "--data-root", str(SHARED_DATA),
+                    "--out", str(tmp_path / "c"), "--max-steps", "3", "--no-progress", "--precision", "fp32")
+    assert result.returncode == 0, result.stderr
+    assert "trained 3 steps" in result.stdout

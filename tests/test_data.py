@@ -1,0 +1,142 @@
+import pickle
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ssl_ce.config import DataConfig
+from ssl_ce.data import build_dataset
+from ssl_ce.data.images import load_image
+from ssl_ce.data.photos import PHOTOS, load_photo, split_region
+from ssl_ce.errors import SslCeError
+
+from .conftest import SHARED_DATA, write_images
+
+
+def _boxes_overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    (at, al, ah, aw), (bt, bl, bh, bw) = a, b
+    return at < bt + bh and bt < at + ah and al < bl + bw and bl < al + aw
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_photo_train_and_test_regions_are_disjoint(name: str) -> None:
+    shape = load_photo(name).shape
+    train, test = split_region(shape, "train"), split_region(shape, "test")
+    assert not _boxes_overlap(train, test)
+    assert train[2] * train[3] + test[2] * test[3] == shape[0] * shape[1]
+
+
+def test_photos_dataset_labels_and_pixels() -> None:
+    cfg = DataConfig(crops_per_photo=8)
+    train, test = build_dataset(cfg, "train", 32), build_dataset(cfg, "test", 32)
+    assert len(train) == 8 * len(PHOTOS) and len(test) == 2 * len(PHOTOS)
+    assert torch.bincount(train.labels).tolist() == [8] * len(PHOTOS)
+    images, labels = train.__getitems__([0, 9, 17])
+    assert images.shape == (3, 3, 32, 32) and images.dtype == torch.uint8
+    assert labels.tolist() == [0, 1, 2]
+    assert images.float().std() > 10  # real photographs, not blank crops
+    assert train.class_names == PHOTOS
+
+
+def test_folder_with_class_subfolders_gives_labels(image_folder: Path) -> None:
+    cfg = DataConfig(source="folder", root=str(image_folder))
+    train, test = build_dataset(cfg, "train", 32), build_dataset(cfg, "test", 32)
+    assert train.class_names == ["cats", "dogs"]
+    assert len(train) + len(test) == 24 and len(test) == 2
+    images, labels = train.__getitems__(list(range(len(train))))
+    assert images.shape == (len(train), 3, 32, 32) and set(labels.tolist()) == {0, 1}
+
+
+def test_folder_split_dirs_and_unlabelled_images(tmp_path: Path) -> None:
+    write_images(tmp_path / "train", 5)
+    write_images(tmp_path / "test", 3)
+    cfg = DataConfig(source="folder", root=str(tmp_path))
+    train, test = build_dataset(cfg, "train", 16), build_dataset(cfg, "test", 16)
+    assert (len(train), len(test)) == (5, 3)
+    assert (train.labels == -1).all() and train.class_names == []
+
+
+def test_folder_errors_are_one_line_user_errors(tmp_path: Path) -> None:
+    with pytest.raises(SslCeError, match="not found"):
+        build_dataset(DataConfig(source="folder", root=str(tmp_path / "missing")), "train", 32)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SslCeError, match="no readable images"):
+        build_dataset(DataConfig(source="folder", root=str(tmp_path / "empty")), "train", 32)
+
+
+def test_corrupt_files_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    write_images(tmp_path, 12)
+    (tmp_path / "broken.png").write_bytes(b"not an image at all")
+    with pytest.warns(UserWarning, match="skipped 1 unreadable"):
+        data = build_dataset(DataConfig(source="folder", root=str(tmp_path)), "train", 16)
+    assert len(data) == 11  # 13 files, every 10th held out, the broken one skipped
+
+
+@pytest.mark.parametrize("mode, suffix", [("L", ".png"), ("RGBA", ".png"), ("P", ".png"), ("CMYK", ".jpg"),
+                                          ("LA", ".png"), ("RGB", ".bmp"), ("RGB", ".webp")])
+def test_every_image_mode_becomes_rgb(tmp_path: Path, mode: str, suffix: str) -> None:
+    (path,) = write_images(tmp_path, 1, size=(50, 20), mode=mode, suffix=suffix)
+    image = load_image(path, 24)
+    assert image.shape == (3, 24, 24) and image.dtype == torch.uint8
+
+
+def test_sixteen_bit_grey_is_scaled_not_clipped(tmp_path: Path) -> None:
+    array = np.full((20, 20), 65535, dtype=np.uint16)
+    array[:, :10] = 32768
+    path = tmp_path / "deep.png"
+    Image.fromarray(array).save(path)
+    image = load_image(path, 20)
+    assert image[:, :, -1].float().mean() == 255 and 126 <= image[:, :, 0].float().mean() <= 129
+
+
+def test_transparent_pixels_become_white(tmp_path: Path) -> None:
+    path = tmp_path / "clear.png"
+    Image.new("RGBA", (8, 8), (10, 20, 30, 0)).save(path)
+    assert (load_image(path, 8) == 255).all()
+
+
+def _fake_cifar(root: Path, per_batch: int = 6) -> Path:
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        entry = {b"data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
+                 b"labels": [int(v) for v in rng.integers(0, 10, per_batch)]}
+        (folder / name).write_bytes(pickle.dumps(entry))
+    (folder / "batches.meta").write_bytes(pickle.dumps({b"label_names": [f"c{i}".encode() for i in range(10)]}))
+    return folder
+
+
+def test_cifar10_reads_the_pickles_channel_major(tmp_path: Path) -> None:
+    folder = _fake_cifar(tmp_path)
+    train = build_dataset(DataConfig(source="cifar10", root=str(tmp_path)), "train", 32)
+    test = build_dataset(DataConfig(source="cifar10", root=str(folder)), "test", 32)
+    assert (len(train), len(test)) == (30, 6)
+    raw = pickle.loads((folder / "data_batch_1").read_bytes())
+    image, label = train[0]
+    assert torch.equal(image[0].flatten(), torch.from_numpy(raw[b"data"][0, :1024]))  # red plane first
+    assert label == raw[b"labels"][0]
+    assert build_dataset(DataConfig(source="cifar10", root=str(tmp_path)), "train", 64)[0][0].shape == (3, 64, 64)
+
+
+def test_cifar10_missing_or_corrupt_says_how_to_fix(tmp_path: Path) -> None:
+    with pytest.raises(SslCeError, match="--download"):
+        build_dataset(DataConfig(source="cifar10", root=str(tmp_path)), "train", 32)
+    folder = _fake_cifar(tmp_path)
+    (folder / "data_batch_3").write_bytes(b"garbage")
+    with pytest.raises(SslCeError, match="data_batch_3"):
+        build_dataset(DataConfig(source="cifar10", root=str(tmp_path)), "train", 32)
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "cifar-10-batches-py").is_dir(), reason="../shared/data is not present")
+def test_shared_cifar10_copy_loads_despite_its_md5() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train = build_dataset(DataConfig(source="cifar10", root=str(SHARED_DATA)), "train", 32)
+    test = build_dataset(DataConfig(source="cifar10", root=str(SHARED_DATA)), "test", 32)
+    assert (len(train), len(test)) == (50_000, 10_000)
+    assert torch.bincount(train.labels).tolist() == [5000] * 10
+    assert train.class_names[0] == "airplane"

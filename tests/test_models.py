@@ -1,0 +1,78 @@
+import pytest
+import torch
+from torch import nn
+
+from ssl_ce.config import ModelConfig
+from ssl_ce.models import MODELS, build_model
+from ssl_ce.models.alexnet import ChannelWiseFC
+
+
+def _params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _conv(cin: int, cout: int) -> int:
+    return cin * cout * 16  # 4x4, bias-free
+
+
+@pytest.mark.parametrize("name", MODELS.names())
+@pytest.mark.parametrize("predict", ["centre", "full"])
+def test_output_shapes_and_features(name: str, predict: str) -> None:
+    size = MODELS.get(name).input_size
+    out_size = size // 2 if predict == "centre" else size
+    generator, discriminator = build_model(ModelConfig(name=name, bottleneck=64), out_size)
+    x = torch.randn(2, 3, size, size)
+    pred = generator(x)
+    assert pred.shape == (2, 3, out_size, out_size)
+    assert pred.abs().max() <= 1.0  # tanh output, same range as the images
+    assert discriminator(pred).shape == (2,)
+    feats = generator.features(x)
+    assert feats.shape == (2, generator.encoder.num_features)
+
+
+def test_paper_128_has_the_papers_layers_exactly() -> None:
+    generator, discriminator = build_model(ModelConfig(name="paper-128"), 64)
+    enc = [(3, 64), (64, 64), (64, 128), (128, 256), (256, 512), (512, 4000)]
+    dec = [(4000, 512), (512, 256), (256, 128), (128, 64), (64, 3)]
+    bn = 2 * (64 + 128 + 256 + 512 + 4000) + 2 * (512 + 256 + 128 + 64)
+    assert _params(generator) == sum(_conv(a, b) for a, b in enc + dec) + bn == 71_124_544
+    disc = [(3, 64), (64, 128), (128, 256), (256, 512), (512, 1)]
+    assert _params(discriminator) == sum(_conv(a, b) for a, b in disc) + 2 * (128 + 256 + 512) == 2_765_568
+    convs = [m for m in generator.modules() if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)]
+    assert all(m.bias is None and m.kernel_size == (4, 4) for m in convs)
+    assert generator.encoder.num_features == 4000
+    first_bn = next(i for i, m in enumerate(generator.encoder.net) if isinstance(m, nn.BatchNorm2d))
+    assert first_bn == 3  # conv, LeakyReLU, conv, BN: no BN after the first conv
+    leaky = [m.negative_slope for m in generator.encoder.modules() if isinstance(m, nn.LeakyReLU)]
+    assert leaky == [0.2] * 6
+
+
+def test_dcgan_init_is_normal_0_002() -> None:
+    generator, _ = build_model(ModelConfig(name="paper-128"), 64)
+    weight = generator.encoder.net[-3].weight
+    assert abs(weight.mean().item()) < 1e-3 and weight.std().item() == pytest.approx(0.02, rel=0.02)
+
+
+def test_channel_wise_fc_connects_each_map_only_to_itself() -> None:
+    layer = ChannelWiseFC(channels=4, side=3)
+    assert _params(layer) == 4 * 9 * 9 + 4 * 9
+    x = torch.randn(1, 4, 3, 3, requires_grad=True)
+    layer(x)[0, 2].sum().backward()
+    touched = x.grad[0].abs().sum(dim=(1, 2)) > 0
+    assert touched.tolist() == [False, False, True, False]  # only channel 2 feeds channel 2
+    assert (x.grad[0, 2] != 0).all()  # ... from every spatial location
+
+
+def test_alexnet_channel_wise_fc_is_far_cheaper_than_a_full_fc() -> None:
+    g_cw, _ = build_model(ModelConfig(name="alexnet-227"), 113)
+    assert _params(g_cw.bridge.net[0]) == 256 * 36 * 36 + 256 * 36
+    assert g_cw.encoder.num_features == 256 * 6 * 6
+
+
+def test_alexnet_pool_free_replaces_pooling_with_strided_convs() -> None:
+    generator, _ = build_model(ModelConfig(name="alexnet-227", pool_free=True), 113)
+    layers = list(generator.encoder.modules())
+    assert not any(isinstance(m, nn.MaxPool2d) for m in layers)
+    strided = [m for m in layers if isinstance(m, nn.Conv2d) and m.stride == (2, 2)]
+    assert [m.kernel_size for m in strided] == [(3, 3)] * 3
+    assert generator.encoder(torch.randn(1, 3, 227, 227)).shape == (1, 256, 6, 6)

@@ -1,0 +1,135 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from ssl_ce.checkpoint import load_checkpoint, load_module
+from ssl_ce.config import load_config
+from ssl_ce.errors import SslCeError
+from ssl_ce.models import build_model
+from ssl_ce.train import train
+
+from .conftest import REPO, tiny_config
+
+TINY = {"data": {"source": "photos", "crops_per_photo": 2, "root": None},
+        "train": {"batch_size": 4, "precision": "fp32", "grid_images": 2, "epochs": 6, "max_steps": 30}}
+
+
+def _shrunk(path: Path):
+    """A shipped config with its data, batch and bottleneck made tiny; architecture, mask and loss kept."""
+    cfg = load_config(path)
+    raw = cfg.to_dict()
+    for section, values in TINY.items():
+        raw[section].update(values)
+    if cfg.model.name != "alexnet-227":
+        raw["model"]["bottleneck"] = 32
+    from ssl_ce.config import config_from_dict
+
+    return config_from_dict(raw)
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_a_few_steps_of_every_config_lower_the_reconstruction_loss(path: Path, tmp_path: Path) -> None:
+    cfg = _shrunk(path)
+    result = train(cfg, tmp_path / "run", progress=False)
+    metrics = pd.read_csv(tmp_path / "run" / "metrics.csv")
+    assert result.step == len(metrics) == 30
+    first, last = metrics["rec"].head(5).mean(), metrics["rec"].tail(5).mean()
+    assert last < 0.8 * first, (first, last)
+    assert {"d_total", "adv", "rec", "g_total"} <= set(metrics.columns)
+
+
+def test_run_directory_holds_everything_a_user_needs(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = train(tiny_config(), out, progress=False)
+    assert result.step == 10  # 20 crops / batch 4 = 5 steps, 2 epochs
+    for name in ("checkpoint.safetensors", "config.yaml", "metrics.csv", "loss_curve.png", "run.json",
+                 "samples/epoch_001.png", "samples/epoch_002.png"):
+        assert (out / name).is_file(), name
+    assert load_config(out / "config.yaml") == tiny_config()
+    info = (out / "run.json").read_text()
+    assert '"seed": 0' in info and '"torch"' in info and '"device": "cpu"' in info
+
+
+def test_checkpoint_round_trip_restores_weights_and_config(tmp_path: Path) -> None:
+    cfg = tiny_config()
+    train(cfg, tmp_path / "run", progress=False)
+    ckpt = load_checkpoint(tmp_path / "run" / "checkpoint.safetensors")
+    assert ckpt.config == cfg and ckpt.step == 10 and ckpt.epoch == 2
+    generator, _ = build_model(cfg.model, 16)
+    load_module(generator, ckpt.module_state("generator"), "generator")
+    assert all(torch.equal(v, ckpt.tensors[f"generator.{k}"]) for k, v in generator.state_dict().items())
+    assert ckpt.optimizer_state("g")["param_groups"][0]["lr"] == cfg.optim.lr_g
+
+
+def test_resume_continues_at_the_saved_step_with_the_same_state(tmp_path: Path) -> None:
+    full = tiny_config(train={"max_steps": 8})
+    train(full, tmp_path / "full", progress=False)
+
+    train(tiny_config(train={"max_steps": 3}), tmp_path / "split", progress=False)
+    saved = load_checkpoint(tmp_path / "split" / "checkpoint.safetensors")
+    assert saved.step == 3
+    result = train(full, tmp_path / "split", resume=True, progress=False)
+    assert result.step == 8
+
+    a = load_checkpoint(tmp_path / "full" / "checkpoint.safetensors")
+    b = load_checkpoint(tmp_path / "split" / "checkpoint.safetensors")
+    assert a.tensors.keys() == b.tensors.keys()
+    for key in a.tensors:
+        assert torch.allclose(a.tensors[key].float(), b.tensors[key].float(), atol=1e-6), key
+    steps = pd.read_csv(tmp_path / "split" / "metrics.csv")["step"].tolist()
+    assert steps == list(range(1, 9))
+    full_rec = pd.read_csv(tmp_path / "full" / "metrics.csv")["rec"]
+    split_rec = pd.read_csv(tmp_path / "split" / "metrics.csv")["rec"]
+    assert ((full_rec - split_rec).abs() < 1e-5).all()
+
+
+def test_resumed_optimizer_state_is_the_saved_one(tmp_path: Path) -> None:
+    train(tiny_config(train={"max_steps": 3}), tmp_path / "run", progress=False)
+    ckpt = load_checkpoint(tmp_path / "run" / "checkpoint.safetensors")
+    generator, _ = build_model(ckpt.config.model, 16)
+    load_module(generator, ckpt.module_state("generator"), "generator")
+    optimizer = torch.optim.Adam(generator.parameters(), lr=1.0)
+    optimizer.load_state_dict(ckpt.optimizer_state("g"))
+    state = optimizer.state_dict()
+    assert state["param_groups"][0]["lr"] == ckpt.config.optim.lr_g
+    assert all(int(s["step"]) == 3 for s in state["state"].values())
+    assert torch.equal(state["state"][0]["exp_avg"], ckpt.tensors["optim.g.0.exp_avg"])
+
+
+def test_l2_only_variant_trains_no_discriminator(tmp_path: Path) -> None:
+    train(tiny_config(method={"adv_weight": 0.0}), tmp_path / "run", progress=False)
+    columns = set(pd.read_csv(tmp_path / "run" / "metrics.csv").columns)
+    assert "rec" in columns and "adv" not in columns and "d_total" not in columns
+
+
+def test_random_masks_train_a_full_image_predictor(tmp_path: Path) -> None:
+    result = train(tiny_config(mask={"type": "random-region"}), tmp_path / "run", progress=False)
+    ckpt = load_checkpoint(result.checkpoint)
+    generator, _ = build_model(ckpt.config.model, 32)
+    load_module(generator, ckpt.module_state("generator"), "generator")  # full 32x32 decoder
+
+
+def test_user_errors_do_not_touch_an_existing_run(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(tiny_config(train={"max_steps": 2}), out, progress=False)
+    before = (out / "checkpoint.safetensors").read_bytes()
+    with pytest.raises(SslCeError, match="--resume"):
+        train(tiny_config(), out, progress=False)
+    assert (out / "checkpoint.safetensors").read_bytes() == before
+    with pytest.raises(SslCeError, match="batch_size"):
+        train(tiny_config(train={"batch_size": 64}), tmp_path / "other", progress=False)
+    with pytest.raises(SslCeError, match="no checkpoint"):
+        train(tiny_config(), tmp_path / "nothing", resume=True, progress=False)
+
+
+def test_a_checkpoint_of_another_architecture_is_refused_by_name(tmp_path: Path) -> None:
+    train(tiny_config(train={"max_steps": 1}), tmp_path / "run", progress=False)
+    ckpt = load_checkpoint(tmp_path / "run" / "checkpoint.safetensors")
+    other, _ = build_model(tiny_config(model={"bottleneck": 32}).model, 16)
+    with pytest.raises(SslCeError, match="wrong shape"):
+        load_module(other, ckpt.module_state("generator"), "generator")
+    (tmp_path / "fake.safetensors").write_bytes(b"\x00" * 64)
+    with pytest.raises(SslCeError, match="not a safetensors"):
+        load_checkpoint(tmp_path / "fake.safetensors")
