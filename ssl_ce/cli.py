@@ -82,6 +82,8 @@ def pretrain(config: str | None, out: str | None, resume: bool, sets: tuple[str,
         out = f"runs/{stem}-{datetime.now():%Y%m%d-%H%M%S}"
     cfg = resolve_pretrain_config(config, Path(out), resume, overrides)
     result = train(cfg, out, resume=resume, progress=not no_progress)
+    if not result.main_process:
+        return
     losses = ", ".join(f"{k} {v:.4f}" for k, v in result.last_losses.items())
     click.echo(f"trained {result.step} steps ({result.images_per_second:.0f} img/s); {losses}")
     click.echo(f"run directory: {result.out_dir}  checkpoint: {result.checkpoint}")

@@ -44,6 +44,7 @@ class TrainResult:
     epoch: int
     images_per_second: float
     last_losses: dict[str, float]
+    main_process: bool = True  # False on torchrun ranks other than 0
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,9 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
     if ddp.world > 1:
         ids = [device.index] if device.type == "cuda" else None
         g_model = nn.parallel.DistributedDataParallel(generator, device_ids=ids)
-        d_model = nn.parallel.DistributedDataParallel(discriminator, device_ids=ids, broadcast_buffers=False)
+        d_model = nn.parallel.DistributedDataParallel(discriminator, device_ids=ids, forward_sync_buffers=False)
     method: Method = build_method(g_model, d_model, cfg.method)
+    sampler = build_method(generator, discriminator, cfg.method)  # unwrapped: rank 0 alone draws the grids
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.train.precision == "fp16")
     autocast = (torch.autocast(device.type, AUTOCAST_DTYPES[cfg.train.precision])
                 if cfg.train.precision in AUTOCAST_DTYPES else contextlib.nullcontext())
@@ -240,7 +242,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
             return
         generator.eval()
         with torch.no_grad(), autocast:
-            filled = method.inpaint(grid_batch, method.predict(grid_batch))
+            filled = sampler.inpaint(grid_batch, sampler.predict(grid_batch))
         generator.train()
         save_inpainting_grid(grid_batch.masks.apply(grid_batch.images), filled, grid_batch.images,
                              out / "samples" / f"epoch_{epoch:03d}.png", f"{cfg.model.name}, {cfg.mask.type} mask, "
@@ -313,7 +315,9 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
     elapsed = time.perf_counter() - started
     if ddp.world > 1:
         dist.barrier()
-    return TrainResult(out, ckpt_path, step, step // steps_per_epoch, images_seen / max(elapsed, 1e-9), last)
+        dist.destroy_process_group()
+    return TrainResult(out, ckpt_path, step, step // steps_per_epoch, images_seen / max(elapsed, 1e-9), last,
+                       ddp.main)
 
 
 def train_step(method: Method, batch: Batch, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,

@@ -1,5 +1,6 @@
 """The real `ssl-ce` command, run as a user would (a subprocess, the installed entry point)."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -62,3 +63,18 @@ def test_cifar10_config_trains_offline_on_the_shared_copy(tmp_path: Path) -> Non
                     "--out", str(tmp_path / "c"), "--max-steps", "3", "--no-progress", "--precision", "fp32")
     assert result.returncode == 0, result.stderr
     assert "trained 3 steps" in result.stdout
+
+
+@pytest.mark.slow
+def test_torchrun_trains_with_two_processes_on_cpu(tmp_path: Path) -> None:
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.exists():
+        pytest.skip("torchrun is not installed beside this Python")
+    result = subprocess.run(
+        [str(torchrun), "--nproc_per_node=2", "-m", "ssl_ce.cli", "pretrain", "--out", str(tmp_path / "ddp"),
+         "--max-steps", "3", "--batch-size", "4", "--set", "data.crops_per_photo=4", "--precision", "fp32",
+         "--set", "model.bottleneck=32", "--no-progress"],
+        cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count("trained 3 steps") == 1  # only rank 0 reports
+    assert '"world_size": 2' in (tmp_path / "ddp" / "run.json").read_text()
