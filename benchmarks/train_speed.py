@@ -71,7 +71,8 @@ def main() -> None:
     base = frame[frame.precision == "fp32"].set_index("model")["img_per_s"]
     frame["speedup_vs_fp32"] = [round(r.img_per_s / base[r.model], 2) if r.model in base else None
                                 for r in frame.itertuples()]
-    print(frame[["model", "precision", "batch", "img_per_s", "step_ms_median", "speedup_vs_fp32"]].to_string(index=False))
+    shown = ["model", "precision", "batch", "img_per_s", "step_ms_median", "speedup_vs_fp32"]
+    print(frame[shown].to_string(index=False))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out, index=False)
     print(f"wrote {args.out}")

@@ -7,6 +7,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
-from ssl_ce.errors import SslCeError  # noqa: E402
+from ssl_ce.errors import SslCeError
 
 __all__ = ["SslCeError", "__version__"]

@@ -102,7 +102,7 @@ def load_checkpoint(path: str | Path, prefixes: tuple[str, ...] | None = None) -
     metadata = read_metadata(path)
     tensors = {}
     with safe_open(str(path), framework="pt") as f:
-        for key in f.keys():
+        for key in f.keys():  # noqa: SIM118 (safe_open is not a dict)
             if prefixes is None or key.split(".", 1)[0] in prefixes:
                 tensors[key] = f.get_tensor(key)
     config = config_from_dict(json.loads(metadata["config"]))

@@ -7,10 +7,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-from torchvision.utils import make_grid  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+from torchvision.utils import make_grid
 
 
 def plot_loss_curves(metrics_csv: Path, png: Path, steps_per_epoch: int) -> None:
@@ -22,7 +22,7 @@ def plot_loss_curves(metrics_csv: Path, png: Path, steps_per_epoch: int) -> None
     epochs = frame["step"] / max(1, steps_per_epoch)
     window = max(1, len(frame) // 50)
     fig, axes = plt.subplots(1, len(losses), figsize=(3.2 * len(losses), 2.8), squeeze=False)
-    for ax, name in zip(axes[0], losses):
+    for ax, name in zip(axes[0], losses, strict=True):
         ax.plot(epochs, frame[name], alpha=0.3, lw=0.8)
         ax.plot(epochs, frame[name].rolling(window, min_periods=1).mean(), lw=1.5)
         ax.set_title(name)

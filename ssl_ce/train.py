@@ -265,14 +265,15 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         elapsed = time.perf_counter() - window_start
         rate = len(pending) * per_step / max(elapsed, 1e-9)
         rows = []
-        for (at_step, epoch_f), vals in zip(rows_meta, values):
-            row = {"step": at_step, "epoch": round(epoch_f, 4), **dict(zip(names, vals)), "img_per_s": round(rate, 1)}
-            bad = [n for n, v in zip(names, vals) if not math.isfinite(v)]
+        for (at_step, epoch_f), vals in zip(rows_meta, values, strict=True):
+            row = {"step": at_step, "epoch": round(epoch_f, 4), **dict(zip(names, vals, strict=True)),
+                   "img_per_s": round(rate, 1)}
+            bad = [n for n, v in zip(names, vals, strict=True) if not math.isfinite(v)]
             if bad:
                 raise SslCeError(f"loss {bad[0]} became {row[bad[0]]} at step {at_step}; the last good checkpoint "
                                  f"is {ckpt_path} (lower the learning rates or use --precision fp32)")
             rows.append(row)
-        last.update(dict(zip(names, values[-1])))
+        last.update(dict(zip(names, values[-1], strict=True)))
         if log is not None:
             log.write(rows)
         bar.set_postfix({"img/s": f"{rate:.0f}", **{k: f"{v:.4f}" for k, v in last.items() if k in ("rec", "adv",

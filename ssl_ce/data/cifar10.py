@@ -64,7 +64,7 @@ def download_cifar10(root: str | Path) -> None:
 
     try:
         CIFAR10(str(root), train=True, download=True)
-    except Exception as exc:  # network errors come in many types
+    except Exception as exc:  # noqa: BLE001 (network errors come in many types)
         raise SslCeError(f"CIFAR-10 download to {root} failed: {exc}") from None
 
 

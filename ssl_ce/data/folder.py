@@ -30,8 +30,8 @@ def _readable(paths: list[Path]) -> list[Path]:
             with Image.open(path) as image:
                 image.verify()
             good.append(path)
-        except Exception:  # PIL raises many types for bad files
-            pass
+        except Exception:  # noqa: BLE001 (PIL raises many types for bad files; counted below)
+            continue
     if len(good) < len(paths):
         warnings.warn(f"skipped {len(paths) - len(good)} unreadable image(s) out of {len(paths)}", stacklevel=2)
     return good

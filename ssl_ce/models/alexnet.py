@@ -6,6 +6,8 @@ output location sees the whole context at 1/256 of a full FC layer's cost; a 1x1
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -91,7 +93,7 @@ class AlexNetDecoder(nn.Module):
         super().__init__()
         chans = [POOL5_CHANNELS, 128, 64, 64, 32, 32]
         layers: list[nn.Module] = []
-        for cin, cout in zip(chans, chans[1:]):
+        for cin, cout in itertools.pairwise(chans):
             layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.ReLU(True)]
         layers.append(nn.Conv2d(chans[-1], 3, 3, padding=1))
         self.net = nn.Sequential(*layers)

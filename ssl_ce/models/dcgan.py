@@ -6,6 +6,7 @@ The same builders serve both sizes, so the two differ only in widths.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -69,7 +70,7 @@ class DCGANDecoder(nn.Module):
         if len(chans) != steps:
             raise ValueError(f"{len(widths)} widths cannot reach {output_size}x{output_size}")
         layers = _up(bottleneck, chans[0], (4, 1, 0))
-        for cin, cout in zip(chans, chans[1:]):
+        for cin, cout in itertools.pairwise(chans):
             layers += _up(cin, cout)
         layers += [nn.ConvTranspose2d(chans[-1], 3, 4, 2, 1, bias=False), nn.Tanh()]
         self.net = nn.Sequential(*layers)
