@@ -18,8 +18,7 @@ import pandas as pd
 import torch
 
 from ssl_ce.config import Config, ModelConfig
-from ssl_ce.data.masks import prediction_region
-from ssl_ce.methods import build_method
+from ssl_ce.methods import build_method, output_region
 from ssl_ce.models import build_model, input_size
 from ssl_ce.provenance import git_commit
 from ssl_ce.train import AUTOCAST_DTYPES, make_batch, train_step
@@ -31,13 +30,13 @@ def measure(model: str, precision: str, steps: int, warmup: int, channels_last: 
     cfg = Config(model=ModelConfig(name=model))
     size = input_size(cfg.model)
     batch_size = BATCH[model]
-    generator, discriminator = build_model(cfg.model, prediction_region(cfg.mask.type, size).size)
+    generator, discriminator = build_model(cfg.model, output_region(cfg, size).size)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     generator.to(memory_format=memory_format)
     discriminator.to(memory_format=memory_format)
-    method = build_method(generator, discriminator, cfg.method)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.optim.lr_g, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.optim.lr_d, betas=(0.5, 0.999))
+    method = build_method(generator, discriminator, cfg)
+    optimizers = {"g": torch.optim.Adam(generator.parameters(), lr=cfg.optim.lr_g, betas=(0.5, 0.999)),
+                  "d": torch.optim.Adam(discriminator.parameters(), lr=cfg.optim.lr_d, betas=(0.5, 0.999))}
     scaler = torch.amp.GradScaler("cpu", enabled=False)
     autocast = torch.autocast("cpu", AUTOCAST_DTYPES[precision]) if precision != "fp32" else contextlib.nullcontext()
     images = torch.randint(0, 256, (batch_size, 3, size, size), dtype=torch.uint8)
@@ -46,7 +45,7 @@ def measure(model: str, precision: str, steps: int, warmup: int, channels_last: 
     for step in range(warmup + steps):
         batch = make_batch(images, labels, cfg, torch.Generator().manual_seed(step), torch.device("cpu"), train=True)
         start = time.perf_counter()
-        losses = train_step(method, batch, opt_g, opt_d, scaler, autocast)
+        losses = train_step(method, batch, optimizers, scaler, autocast)
         float(losses["g_total"])  # wait for the step to finish
         if step >= warmup:
             times.append(time.perf_counter() - start)

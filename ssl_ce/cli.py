@@ -54,7 +54,8 @@ def cli() -> None:
 @click.option("--download", is_flag=True, default=None, help="cifar10: download when missing (needs a network).")
 @click.option("--model", type=click.Choice(["small-32", "paper-128", "alexnet-227"]), help="Architecture.")
 @click.option("--mask", type=click.Choice(["center", "random-block", "random-region"]), help="Hole type.")
-@click.option("--method", type=click.Choice(["context-encoder"]), help="Pretraining method.")
+@click.option("--method", type=click.Choice(["context-encoder", "autoencoder", "denoising", "random", "supervised"]),
+              help="Pretraining method (or a baseline).")
 @click.option("--epochs", type=int, help="Epochs to train.")
 @click.option("--max-steps", type=int, help="Stop after this many steps (overrides --epochs when smaller).")
 @click.option("--batch-size", type=int, help="Images per step (per process under torchrun).")
@@ -87,6 +88,50 @@ def pretrain(config: str | None, out: str | None, resume: bool, sets: tuple[str,
     losses = ", ".join(f"{k} {v:.4f}" for k, v in result.last_losses.items())
     click.echo(f"trained {result.step} steps ({result.images_per_second:.0f} img/s); {losses}")
     click.echo(f"run directory: {result.out_dir}  checkpoint: {result.checkpoint}")
+
+
+class EvalGroup(click.Group):
+    """`ssl-ce eval NAME`: one sub-command per registered evaluator, plug-ins included."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from ssl_ce.evaluators import EVALUATORS, load_plugins
+
+        load_plugins()
+        return EVALUATORS.names()
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from ssl_ce.evaluators import EVALUATORS, load_plugins
+
+        load_plugins()
+        return eval_command(EVALUATORS.get(cmd_name)) if cmd_name in EVALUATORS else None
+
+
+def eval_command(evaluator: Any) -> click.Command:
+    """Wraps an Evaluator: common options, then its own; rows are appended to results/<csv> and printed."""
+    from ssl_ce.evaluators import results_path
+    from ssl_ce.results import append_rows
+
+    def callback(checkpoint: str, results: str, no_progress: bool, **options: Any) -> None:
+        rows = evaluator.run(Path(checkpoint), progress=not no_progress, **options)
+        path = results_path(results, evaluator)
+        append_rows(path, evaluator.columns, rows)
+        for row in rows:
+            click.echo(", ".join(f"{k}={v}" for k, v in row.items() if k not in ("git_commit", "ssl_ce_version")))
+        click.echo(f"appended {len(rows)} row(s) to {path}")
+
+    params = [click.Option(["--checkpoint"], required=True, type=click.Path(dir_okay=False),
+                           help="A checkpoint.safetensors written by `ssl-ce pretrain`."),
+              *evaluator.params,
+              click.Option(["--results"], default="results", show_default=True, type=click.Path(file_okay=False),
+                           help=f"Folder of the CSV tables (this one appends to {evaluator.csv_name})."),
+              click.Option(["--no-progress"], is_flag=True, help="No progress bars.")]
+    return click.Command(evaluator.name, callback=callback, params=params, help=evaluator.help,
+                         context_settings={"help_option_names": ["-h", "--help"]})
+
+
+@cli.group(cls=EvalGroup, name="eval")
+def eval_group() -> None:
+    """Judge a checkpoint's encoder; each evaluator appends rows to a CSV table under results/."""
 
 
 def main() -> None:

@@ -32,6 +32,10 @@ class DataConfig:
         _check(self.source != "folder" or self.root is not None, "data.root",
                "is required for data.source 'folder' (pass --data-root DIR)")
 
+    def validated(self) -> DataConfig:
+        self.validate()
+        return self
+
 
 @dataclass(frozen=True)
 class MaskConfig:
@@ -69,14 +73,18 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class MethodConfig:
-    name: Literal["context-encoder"] = "context-encoder"
-    rec_weight: float = 0.999  # lambda_rec of the joint loss
-    adv_weight: float = 0.001  # lambda_adv; 0 gives the L2-only context encoder
+    name: Literal["context-encoder", "autoencoder", "denoising", "random", "supervised"] = "context-encoder"
+    rec_weight: float = 0.999  # context-encoder: lambda_rec of the joint loss
+    adv_weight: float = 0.001  # context-encoder: lambda_adv; 0 gives the L2-only context encoder
+    noise_std: float = 0.2  # denoising: Gaussian noise std on the [-1, 1] scale
+    pixel_dropout: float = 0.2  # denoising: probability that a pixel is dropped to the mean
 
     def validate(self) -> None:
         _check(self.rec_weight >= 0, "method.rec_weight", "must be >= 0")
         _check(self.adv_weight >= 0, "method.adv_weight", "must be >= 0")
         _check(self.rec_weight + self.adv_weight > 0, "method.rec_weight", "and adv_weight cannot both be 0")
+        _check(self.noise_std >= 0, "method.noise_std", "must be >= 0")
+        _check(0 <= self.pixel_dropout < 1, "method.pixel_dropout", "must be in [0, 1)")
 
 
 @dataclass(frozen=True)

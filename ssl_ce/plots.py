@@ -16,7 +16,7 @@ from torchvision.utils import make_grid
 def plot_loss_curves(metrics_csv: Path, png: Path, steps_per_epoch: int) -> None:
     """One panel per loss against epochs (the paper's "error vs epochs"), raw and smoothed."""
     frame = pd.read_csv(metrics_csv)
-    losses = [c for c in frame.columns if c in ("rec", "adv", "d_total")]
+    losses = [c for c in frame.columns if c in ("rec", "adv", "d_total", "ce", "train_acc")]
     if frame.empty or not losses:
         return
     epochs = frame["step"] / max(1, steps_per_epoch)

@@ -8,6 +8,7 @@ resumed run sees exactly the batches and holes an uninterrupted one would.
 from __future__ import annotations
 
 import contextlib
+import copy
 import csv
 import json
 import math
@@ -25,9 +26,9 @@ from tqdm import tqdm
 from ssl_ce.checkpoint import CHECKPOINT_NAME, load_checkpoint, load_module, save_checkpoint
 from ssl_ce.config import Config
 from ssl_ce.data import ImageDataset, build_dataset
-from ssl_ce.data.masks import make_masks, prediction_region
+from ssl_ce.data.masks import make_masks
 from ssl_ce.errors import SslCeError
-from ssl_ce.methods import Batch, Method, build_method
+from ssl_ce.methods import Batch, Method, build_method, output_region
 from ssl_ce.models import build_model, input_size
 from ssl_ce.plots import plot_loss_curves, save_inpainting_grid
 from ssl_ce.provenance import environment
@@ -152,10 +153,6 @@ class MetricsLog:
             writer.writerows(rows)
 
 
-def _unwrap(module: nn.Module) -> nn.Module:
-    return module.module if isinstance(module, nn.parallel.DistributedDataParallel) else module
-
-
 def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool = True) -> TrainResult:
     """Pretrains `cfg.method` on `cfg.data` and leaves checkpoint, config, metrics and plots in `out_dir`."""
     ddp = setup_distributed()
@@ -185,42 +182,47 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
     if cfg.train.max_steps is not None:
         total_steps = min(total_steps, cfg.train.max_steps)
 
-    region = prediction_region(cfg.mask.type, size)
-    generator, discriminator = build_model(cfg.model, region.size)
+    generator, discriminator = build_model(cfg.model, output_region(cfg, size).size)
+    method: Method = build_method(generator, discriminator, cfg, len(train_set.class_names))
+    if not method.trains:
+        total_steps = 0
+    modules = {"generator": method.generator}
+    if method.discriminator is not None:
+        modules["discriminator"] = method.discriminator
     memory_format = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
-    generator.to(device, memory_format=memory_format)
-    discriminator.to(device, memory_format=memory_format)
+    for module in modules.values():
+        module.to(device, memory_format=memory_format)
     fused = device.type == "cuda"
     betas = (cfg.optim.beta1, cfg.optim.beta2)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.optim.lr_g, betas=betas, fused=fused)
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.optim.lr_d, betas=betas, fused=fused)
+    optimizers = {"g": torch.optim.Adam(method.generator.parameters(), lr=cfg.optim.lr_g, betas=betas, fused=fused)}
+    if method.discriminator is not None:
+        optimizers["d"] = torch.optim.Adam(method.discriminator.parameters(), lr=cfg.optim.lr_d, betas=betas,
+                                           fused=fused)
 
     step = 0
     if resume:
         ckpt = load_checkpoint(ckpt_path)
-        load_module(generator, ckpt.module_state("generator"), f"generator in {ckpt_path}")
-        load_module(discriminator, ckpt.module_state("discriminator"), f"discriminator in {ckpt_path}")
-        opt_g.load_state_dict(ckpt.optimizer_state("g"))
-        opt_d.load_state_dict(ckpt.optimizer_state("d"))
+        for name, module in modules.items():
+            load_module(module, ckpt.module_state(name), f"{name} in {ckpt_path}")
+        for name, optimizer in optimizers.items():
+            optimizer.load_state_dict(ckpt.optimizer_state(name))
         torch.set_rng_state(ckpt.tensors["extra.torch_rng"])
         step = ckpt.step
 
-    g_model: nn.Module = generator
-    d_model: nn.Module = discriminator
+    sampler = copy.copy(method)  # keeps the unwrapped modules: rank 0 alone draws the grids
     if ddp.world > 1:
         ids = [device.index] if device.type == "cuda" else None
-        g_model = nn.parallel.DistributedDataParallel(generator, device_ids=ids)
-        d_model = nn.parallel.DistributedDataParallel(discriminator, device_ids=ids, forward_sync_buffers=False)
-    method: Method = build_method(g_model, d_model, cfg.method)
-    sampler = build_method(generator, discriminator, cfg.method)  # unwrapped: rank 0 alone draws the grids
+        method.generator = nn.parallel.DistributedDataParallel(method.generator, device_ids=ids)
+        if method.discriminator is not None:
+            method.discriminator = nn.parallel.DistributedDataParallel(method.discriminator, device_ids=ids,
+                                                                       forward_sync_buffers=False)
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.train.precision == "fp16")
     autocast = (torch.autocast(device.type, AUTOCAST_DTYPES[cfg.train.precision])
                 if cfg.train.precision in AUTOCAST_DTYPES else contextlib.nullcontext())
 
     def checkpoint(at_step: int) -> None:
         if ddp.main:
-            save_checkpoint(ckpt_path, cfg, at_step, at_step // steps_per_epoch,
-                            {"generator": generator, "discriminator": discriminator}, {"g": opt_g, "d": opt_d},
+            save_checkpoint(ckpt_path, cfg, at_step, at_step // steps_per_epoch, modules, optimizers,
                             {"torch_rng": torch.get_rng_state()})
 
     if ddp.main:
@@ -240,13 +242,14 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         checkpoint(step)
         if not ddp.main:
             return
-        generator.eval()
+        sampler.generator.eval()
         with torch.no_grad(), autocast:
-            filled = sampler.inpaint(grid_batch, sampler.predict(grid_batch))
-        generator.train()
-        save_inpainting_grid(grid_batch.masks.apply(grid_batch.images), filled, grid_batch.images,
-                             out / "samples" / f"epoch_{epoch:03d}.png", f"{cfg.model.name}, {cfg.mask.type} mask, "
-                             f"epoch {epoch} (step {step}), held-out images")
+            shown = sampler.sample(grid_batch, sampler.predict(grid_batch))
+        sampler.generator.train()
+        if shown is not None:
+            what = f"{cfg.mask.type} mask" if cfg.method.name == "context-encoder" else cfg.method.name
+            save_inpainting_grid(*shown, grid_batch.images, out / "samples" / f"epoch_{epoch:03d}.png",
+                                 f"{cfg.model.name}, {what}, epoch {epoch} (step {step}), held-out images")
         plot_loss_curves(out / "metrics.csv", out / "loss_curve.png", steps_per_epoch)
 
     pending: list[dict[str, torch.Tensor]] = []
@@ -282,8 +285,12 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         rows_meta.clear()
         window_start = time.perf_counter()
 
-    generator.train()
-    discriminator.train()
+    if not method.trains:  # random init: the initialised weights are the result
+        checkpoint(0)
+        bar.close()
+        return TrainResult(out, ckpt_path, 0, 0, 0.0, {}, ddp.main)
+    for module in modules.values():
+        module.train()
     try:
         while step < total_steps:
             epoch = step // steps_per_epoch
@@ -293,7 +300,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
             for images, labels in iterate(train_set, batches[start_in_epoch:last_in_epoch], cfg.data.num_workers,
                                           device.type == "cuda"):
                 batch = make_batch(images, labels, cfg, step_generator(cfg.train.seed, step), device, train=True)
-                losses = train_step(method, batch, opt_g, opt_d, scaler, autocast)
+                losses = train_step(method, batch, optimizers, scaler, autocast)
                 step += 1
                 images_seen += per_step
                 pending.append(losses)
@@ -321,7 +328,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
                        ddp.main)
 
 
-def train_step(method: Method, batch: Batch, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
+def train_step(method: Method, batch: Batch, optimizers: dict[str, torch.optim.Optimizer],
                scaler: torch.amp.GradScaler, autocast: contextlib.AbstractContextManager) -> dict[str, torch.Tensor]:
     """Discriminator step on the current prediction, then generator step against the updated D (DCGAN order)."""
     with autocast:
@@ -330,13 +337,13 @@ def train_step(method: Method, batch: Batch, opt_g: torch.optim.Optimizer, opt_d
     if method.discriminator is not None:
         with autocast:
             losses.update(method.discriminator_losses(batch, pred))
-        opt_d.zero_grad(set_to_none=True)
+        optimizers["d"].zero_grad(set_to_none=True)
         scaler.scale(losses["d_total"]).backward()
-        scaler.step(opt_d)
+        scaler.step(optimizers["d"])
     with autocast:
         losses.update(method.generator_losses(batch, pred))
-    opt_g.zero_grad(set_to_none=True)
+    optimizers["g"].zero_grad(set_to_none=True)
     scaler.scale(losses["g_total"]).backward()
-    scaler.step(opt_g)
+    scaler.step(optimizers["g"])
     scaler.update()
     return {k: v.detach() for k, v in losses.items()}

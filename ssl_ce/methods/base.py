@@ -19,13 +19,19 @@ class Batch:
 
 
 class Method(Protocol):
-    """A batch in, named losses out. `discriminator` is None for methods without an adversary."""
+    """A batch in, named losses out.
+
+    `generator` is what the loop optimises with the G optimiser and saves under "generator" (its `encoder`
+    is what the evaluators judge); `discriminator` is None for methods without an adversary. A method with
+    `trains = False` (random init) is saved as initialised.
+    """
 
     generator: nn.Module
     discriminator: nn.Module | None
+    trains: bool
 
     def predict(self, batch: Batch) -> torch.Tensor:
-        """The generator's output for the batch (the predicted region)."""
+        """The generator's output for the batch."""
 
     def discriminator_losses(self, batch: Batch, pred: torch.Tensor) -> dict[str, torch.Tensor]:
         """Losses for the discriminator step; key `d_total` is minimised."""
@@ -33,5 +39,15 @@ class Method(Protocol):
     def generator_losses(self, batch: Batch, pred: torch.Tensor) -> dict[str, torch.Tensor]:
         """Losses for the generator step; key `g_total` is minimised."""
 
-    def inpaint(self, batch: Batch, pred: torch.Tensor) -> torch.Tensor:
-        """Full images with the hole filled from `pred`, for sample grids and evaluation."""
+    def sample(self, batch: Batch, pred: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(what the network saw, what it made) as images for the per-epoch grid; None if not an image."""
+
+
+class NoAdversary:
+    """Mixin for methods trained by the generator step alone."""
+
+    discriminator = None
+    trains = True
+
+    def discriminator_losses(self, batch: Batch, pred: torch.Tensor) -> dict[str, torch.Tensor]:
+        raise RuntimeError(f"{type(self).__name__} has no discriminator")

@@ -19,6 +19,8 @@ class ContextEncoder:
         self.discriminator = discriminator if cfg.adv_weight > 0 else None  # L2-only: no adversary to train
         self.cfg = cfg
 
+    trains = True
+
     def predict(self, batch: Batch) -> torch.Tensor:
         return self.generator(batch.masks.apply(batch.images))
 
@@ -41,8 +43,13 @@ class ContextEncoder:
         losses["g_total"] = total
         return losses
 
-    def inpaint(self, batch: Batch, pred: torch.Tensor) -> torch.Tensor:
-        hole = batch.masks.hole.to(pred.dtype)
-        region = batch.masks.region
-        filled_region = pred * region.crop(hole) + region.crop(batch.images) * (1 - region.crop(hole))
-        return region.paste(batch.images, filled_region.to(batch.images.dtype))
+    def sample(self, batch: Batch, pred: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return batch.masks.apply(batch.images), fill_hole(batch, pred)
+
+
+def fill_hole(batch: Batch, pred: torch.Tensor) -> torch.Tensor:
+    """The images with their hole pixels replaced by the prediction (the context kept as it was)."""
+    hole = batch.masks.hole.to(pred.dtype)
+    region = batch.masks.region
+    filled_region = pred * region.crop(hole) + region.crop(batch.images) * (1 - region.crop(hole))
+    return region.paste(batch.images, filled_region.to(batch.images.dtype))

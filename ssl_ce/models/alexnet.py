@@ -54,12 +54,14 @@ class AlexNetEncoder(nn.Module):
 
     def __init__(self, pool_free: bool = False) -> None:
         super().__init__()
+        self._conv_relus = [nn.ReLU(True) for _ in range(5)]
+        r1, r2, r3, r4, r5 = self._conv_relus
         self.net = nn.Sequential(
-            nn.Conv2d(3, 96, 11, 4), nn.ReLU(True), *_pool(96, pool_free),  # 55 -> 27
-            nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(True), *_pool(256, pool_free),  # 27 -> 13
-            nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(True),
-            nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(True),
-            nn.Conv2d(384, POOL5_CHANNELS, 3, padding=1), nn.ReLU(True), *_pool(POOL5_CHANNELS, pool_free),  # 6
+            nn.Conv2d(3, 96, 11, 4), r1, *_pool(96, pool_free),  # 55 -> 27
+            nn.Conv2d(96, 256, 5, padding=2), r2, *_pool(256, pool_free),  # 27 -> 13
+            nn.Conv2d(256, 384, 3, padding=1), r3,
+            nn.Conv2d(384, 384, 3, padding=1), r4,
+            nn.Conv2d(384, POOL5_CHANNELS, 3, padding=1), r5, *_pool(POOL5_CHANNELS, pool_free),  # 6
         )
         self.num_features = POOL5_CHANNELS * POOL5_SIDE * POOL5_SIDE
 
@@ -69,6 +71,10 @@ class AlexNetEncoder(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """pool5, flattened (9216-d): the layer the paper transfers."""
         return self.forward(x).flatten(1)
+
+    def feature_layers(self) -> dict[str, nn.Module]:
+        """conv1..conv5 (after ReLU) and pool5 (the last, the default)."""
+        return {**{f"conv{i + 1}": m for i, m in enumerate(self._conv_relus)}, "pool5": self.net[-1]}
 
 
 class AlexNetBridge(nn.Module):

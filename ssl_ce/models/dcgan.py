@@ -59,6 +59,11 @@ class DCGANEncoder(nn.Module):
         """The bottleneck as a flat feature vector, the representation the evaluators judge."""
         return self.forward(x).flatten(1)
 
+    def feature_layers(self) -> dict[str, nn.Module]:
+        """Layers whose output can be probed: conv1..convN and the bottleneck (the last, the default)."""
+        acts = [m for m in self.net if isinstance(m, nn.LeakyReLU)]
+        return {**{f"conv{i + 1}": m for i, m in enumerate(acts[:-1])}, "bottleneck": acts[-1]}
+
 
 class DCGANDecoder(nn.Module):
     """4x4 up-conv from the bottleneck to 4x4, then up-convs doubling to `output_size`, tanh."""

@@ -1,0 +1,127 @@
+"""`ssl-ce eval classification`: linear probe on frozen features and end-to-end fine-tuning."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import torch
+
+from ssl_ce import __version__
+from ssl_ce.config import DataConfig
+from ssl_ce.data import build_dataset
+from ssl_ce.errors import SslCeError
+from ssl_ce.evaluators import Evaluator
+from ssl_ce.evaluators.features import cached_features, layer_module
+from ssl_ce.evaluators.finetune import FinetuneSettings, finetune
+from ssl_ce.evaluators.linear_probe import linear_probe
+from ssl_ce.pretrained import LoadedEncoder, load_encoder
+from ssl_ce.provenance import git_commit
+from ssl_ce.train import Dist, resolve_device
+
+COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_steps", "eval_data", "protocol",
+           "layer", "labels_per_class", "top1_pct", "top5_pct", "hyperparameters", "seed", "wall_time_s",
+           "ssl_ce_version", "git_commit", "date"]
+
+
+def eval_data_config(loaded: LoadedEncoder, dataset: str | None, data_root: str | None) -> DataConfig:
+    """The evaluation data: `--dataset/--data-root`, defaulting to what the checkpoint was pretrained on."""
+    pretrain = loaded.checkpoint.config.data
+    source = dataset or pretrain.source
+    root = data_root if data_root is not None else (pretrain.root if source == pretrain.source else None)
+    return DataConfig(source=source, root=root, crops_per_photo=pretrain.crops_per_photo).validated()
+
+
+def labelled_subset(labels: torch.Tensor, per_class: int | None, seed: int) -> torch.Tensor:
+    """Indices of `per_class` random images of every class (all labelled images when None)."""
+    labelled = (labels >= 0).nonzero().flatten()
+    if per_class is None:
+        return labelled
+    generator = torch.Generator().manual_seed(seed)
+    chosen = []
+    for cls in labels[labelled].unique():
+        idx = (labels == cls).nonzero().flatten()
+        if len(idx) < per_class:
+            raise SslCeError(f"--labels-per-class {per_class}: class {int(cls)} has only {len(idx)} training images")
+        chosen.append(idx[torch.randperm(len(idx), generator=generator)[:per_class]])
+    return torch.cat(chosen).sort().values
+
+
+def run_classification(checkpoint: Path, dataset: str | None = None, data_root: str | None = None,
+                       protocol: str = "both", layer: str | None = None, labels_per_class: int | None = None,
+                       finetune_epochs: int = 5, seed: int = 0, device: str = "auto",
+                       progress: bool = True) -> list[dict[str, Any]]:
+    loaded = load_encoder(checkpoint)
+    data_cfg = eval_data_config(loaded, dataset, data_root)
+    train_set = build_dataset(data_cfg, "train", loaded.input_size)
+    test_set = build_dataset(data_cfg, "test", loaded.input_size)
+    num_classes = len(train_set.class_names)
+    if num_classes < 2:
+        raise SslCeError(f"{data_cfg.source} at {data_cfg.root} has no class labels; classification needs a "
+                         "labelled dataset (a folder needs class sub-folders)")
+    if labels_per_class is not None and labels_per_class < 2:
+        raise SslCeError("--labels-per-class must be >= 2 (one for validation, one for training)")
+    train_idx = labelled_subset(train_set.labels, labels_per_class, seed)
+    torch_device = resolve_device(device, Dist())
+    layer_name, _ = layer_module(loaded.encoder, layer)
+    cfg = loaded.checkpoint.config
+    base = {"method": cfg.method.name, "checkpoint": str(checkpoint), "model": cfg.model.name, "mask": cfg.mask.type,
+            "pretrain_data": cfg.data.source, "pretrain_steps": loaded.checkpoint.step, "eval_data": data_cfg.source,
+            "labels_per_class": labels_per_class or "all", "seed": seed, "ssl_ce_version": __version__,
+            "git_commit": git_commit()}
+    rows = []
+    if protocol in ("linear", "both"):
+        start = time.perf_counter()
+        key = f"{data_cfg.source}-{loaded.input_size}"
+        train_x = cached_features(checkpoint, loaded.encoder, train_set, f"{key}-train", layer_name, torch_device,
+                                  progress)
+        test_x = cached_features(checkpoint, loaded.encoder, test_set, f"{key}-test", layer_name, torch_device,
+                                 progress)
+        result = linear_probe(train_x[train_idx], train_set.labels[train_idx], test_x, test_set.labels,
+                              num_classes, seed)
+        rows.append(_row(base, "linear", layer_name, result.top1, result.top5,
+                         f"features={train_x.shape[1]};weight_decay={result.weight_decay:g};"
+                         f"val_top1={100 * result.val_top1:.2f}", start))
+    if protocol in ("finetune", "both"):
+        start = time.perf_counter()
+        settings = FinetuneSettings(epochs=finetune_epochs)
+        result = finetune(loaded.encoder, train_set, train_idx, test_set, num_classes, settings, torch_device,
+                          seed, progress)
+        rows.append(_row(base, "finetune", list(loaded.encoder.feature_layers())[-1], result.top1, result.top5,
+                         f"epochs={settings.epochs};head_lr={settings.head_lr:g};"
+                         f"encoder_lr={settings.head_lr * settings.encoder_lr_ratio:g};batch={settings.batch_size};"
+                         f"precision={settings.precision}", start))
+    return rows
+
+
+def _row(base: dict[str, Any], protocol: str, layer: str, top1: float, top5: float | None, hyper: str,
+         start: float) -> dict[str, Any]:
+    return {**base, "protocol": protocol, "layer": layer, "top1_pct": round(100 * top1, 2),
+            "top5_pct": "" if top5 is None else round(100 * top5, 2), "hyperparameters": hyper,
+            "wall_time_s": round(time.perf_counter() - start, 1),
+            "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+CLASSIFICATION = Evaluator(
+    name="classification",
+    help="Linear probe (frozen features, L2 strength chosen on a validation split) and fine-tuning.",
+    csv_name="classification.csv",
+    columns=COLUMNS,
+    run=run_classification,
+    params=[
+        click.Option(["--dataset"], type=click.Choice(["photos", "cifar10", "folder"]),
+                     help="Evaluation data [default: the checkpoint's pretraining data]."),
+        click.Option(["--data-root"], type=click.Path(), help="cifar10: folder holding cifar-10-batches-py; "
+                     "folder: images in class sub-folders."),
+        click.Option(["--protocol"], type=click.Choice(["linear", "finetune", "both"]), default="both",
+                     show_default=True),
+        click.Option(["--layer"], help="Encoder layer for the linear probe, e.g. conv3 [default: encoder output]."),
+        click.Option(["--labels-per-class"], type=int, help="Use only N labelled training images per class."),
+        click.Option(["--finetune-epochs"], type=int, default=5, show_default=True),
+        click.Option(["--seed"], type=int, default=0, show_default=True),
+        click.Option(["--device"], default="auto", show_default=True, help="auto, cpu, cuda or cuda:N."),
+    ],
+)

@@ -1,0 +1,16 @@
+"""The floor: no training at all. The initialised weights are saved as a checkpoint, so a random encoder is
+evaluated exactly like a trained one."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ssl_ce.config import MethodConfig
+from ssl_ce.methods.reconstruction import Autoencoder
+
+
+class RandomInit(Autoencoder):
+    trains = False
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module | None, cfg: MethodConfig) -> None:
+        super().__init__(generator, None, cfg)

@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from ssl_ce.checkpoint import load_checkpoint
+from ssl_ce.config import DataConfig
+from ssl_ce.errors import SslCeError
+from ssl_ce.methods import METHODS
+from ssl_ce.models import build_model
+from ssl_ce.pretrained import load_encoder
+from ssl_ce.train import train
+
+from .conftest import tiny_config
+
+
+@pytest.mark.parametrize("method", METHODS.names())
+def test_every_method_trains_and_leaves_a_loadable_encoder(method: str, tmp_path: Path) -> None:
+    result = train(tiny_config(method={"name": method}, train={"max_steps": 4}), tmp_path / "run", progress=False)
+    loaded = load_encoder(result.checkpoint)
+    assert loaded.checkpoint.config.method.name == method
+    features = loaded.encoder.features(torch.zeros(2, 3, 32, 32))
+    assert features.shape == (2, 64)
+    if method == "random":
+        assert result.step == 0 and not (tmp_path / "run" / "metrics.csv").exists()
+    else:
+        metrics = pd.read_csv(tmp_path / "run" / "metrics.csv")
+        assert len(metrics) == 4 and metrics["g_total"].notna().all()
+
+
+def test_random_init_saves_the_seeded_initial_weights(tmp_path: Path) -> None:
+    cfg = tiny_config(method={"name": "random"})
+    train(cfg, tmp_path / "run", progress=False)
+    torch.manual_seed(cfg.train.seed)
+    generator, _ = build_model(cfg.model, 16)
+    saved = load_checkpoint(tmp_path / "run" / "checkpoint.safetensors").module_state("generator")
+    assert all(torch.equal(v, saved[k]) for k, v in generator.state_dict().items())
+
+
+def test_reconstruction_baselines_predict_the_whole_image(tmp_path: Path) -> None:
+    for method in ("autoencoder", "denoising"):
+        train(tiny_config(method={"name": method}, train={"max_steps": 2}), tmp_path / method, progress=False)
+        ckpt = load_checkpoint(tmp_path / method / "checkpoint.safetensors")
+        assert ckpt.tensors["generator.decoder.net.0.weight"].shape[0] == 64  # bottleneck into the decoder
+        assert "discriminator.net.0.weight" not in ckpt.tensors  # no adversary
+        generator, _ = build_model(ckpt.config.model, 32)  # full 32x32 output
+        generator.load_state_dict(ckpt.module_state("generator"))
+
+
+def test_denoising_corrupts_with_noise_and_dropout() -> None:
+    from ssl_ce.data.masks import make_masks
+    from ssl_ce.methods import Batch, build_method
+
+    cfg = tiny_config(method={"name": "denoising", "noise_std": 0.0, "pixel_dropout": 0.5})
+    generator, _ = build_model(cfg.model, 32)
+    method = build_method(generator, None, cfg)
+    images = torch.full((4, 3, 32, 32), 0.5)
+    masks = make_masks(cfg.mask, 4, 32, torch.Generator())
+    corrupted = method.corrupt(Batch(images, masks, torch.zeros(4)))
+    dropped = (corrupted == 0).float().mean().item()
+    assert 0.4 < dropped < 0.6 and set(corrupted.unique().tolist()) == {0.0, 0.5}
+
+
+def test_supervised_needs_labels(tmp_path: Path, image_folder: Path) -> None:
+    unlabelled = tmp_path / "flat"
+    unlabelled.mkdir()
+    for i, path in enumerate(sorted(image_folder.rglob("*.png"))):
+        path.rename(unlabelled / f"{i}.png")
+    cfg = tiny_config(method={"name": "supervised"}, data={"source": "folder", "root": str(unlabelled)})
+    assert DataConfig(source="folder", root=str(unlabelled)).root
+    with pytest.raises(SslCeError, match="labelled dataset"):
+        train(cfg, tmp_path / "run", progress=False)
