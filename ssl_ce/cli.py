@@ -112,7 +112,7 @@ def eval_command(evaluator: Any) -> click.Command:
     from ssl_ce.results import append_rows
 
     def callback(checkpoint: str, results: str, no_progress: bool, **options: Any) -> None:
-        rows = evaluator.run(Path(checkpoint), progress=not no_progress, **options)
+        rows = evaluator.run(Path(checkpoint), results_dir=results, progress=not no_progress, **options)
         path = results_path(results, evaluator)
         append_rows(path, evaluator.columns, rows)
         for row in rows:

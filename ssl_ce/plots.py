@@ -47,3 +47,19 @@ def save_inpainting_grid(masked: torch.Tensor, filled: torch.Tensor, original: t
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)
+
+
+def save_retrieval_grid(queries: torch.Tensor, neighbours: torch.Tensor, png: Path, title: str) -> None:
+    """One row per query: the query (as searched, hole included) then its neighbours, best first; uint8 images."""
+    q, k = neighbours.shape[:2]
+    tiles = torch.cat([queries[:, None], neighbours], dim=1).reshape(q * (k + 1), *queries.shape[1:])
+    grid = make_grid(tiles.float() / 255, nrow=k + 1, padding=2, pad_value=1.0)
+    fig, ax = plt.subplots(figsize=(0.9 * (k + 1) + 0.6, 0.9 * q + 0.7))
+    ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
+    ax.set_xticks([grid.shape[2] * (i + 0.5) / (k + 1) for i in range(k + 1)],
+                  ["query", *[str(i + 1) for i in range(k)]])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from .conftest import REPO, SHARED_DATA
@@ -38,6 +39,15 @@ def test_pretrain_then_resume_from_the_command_line(tmp_path: Path) -> None:
     again = ssl_ce("pretrain", "--out", str(out), "--resume", "--max-steps", "7", "--no-progress")
     assert again.returncode == 0, again.stderr
     assert "trained 7 steps" in again.stdout
+    results = tmp_path / "results"
+    for _ in range(2):
+        evaluated = ssl_ce("eval", "classification", "--checkpoint", str(out / "checkpoint.safetensors"),
+                           "--results", str(results), "--finetune-epochs", "1", "--no-progress")
+        assert evaluated.returncode == 0, evaluated.stderr
+        assert "protocol=linear" in evaluated.stdout and "protocol=finetune" in evaluated.stdout
+    table = pd.read_csv(results / "classification.csv")
+    assert len(table) == 4 and set(table["protocol"]) == {"linear", "finetune"}
+    assert (table["pretrain_steps"] == 7).all() and table["top1_pct"].between(0, 100).all()
 
 
 @pytest.mark.parametrize("args, message", [
@@ -54,6 +64,14 @@ def test_bad_input_is_one_line_and_exit_code_2(args: list[str], message: str, tm
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "runs").exists()  # nothing half-written
+
+
+def test_eval_refuses_a_file_that_is_not_a_checkpoint(tmp_path: Path) -> None:
+    bogus = tmp_path / "weights.safetensors"
+    bogus.write_bytes(b"definitely not safetensors")
+    result = ssl_ce("eval", "classification", "--checkpoint", str(bogus), "--results", str(tmp_path / "r"))
+    assert result.returncode == 2 and "not a safetensors checkpoint" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "r").exists()
 
 
 @pytest.mark.slow

@@ -26,7 +26,7 @@ class Evaluator:
     help: str
     csv_name: str
     columns: list[str]
-    run: Callable[..., list[dict[str, Any]]]  # run(checkpoint: Path, **options) -> rows
+    run: Callable[..., list[dict[str, Any]]]  # run(checkpoint, results_dir=..., progress=..., **options) -> rows
     params: list[click.Parameter] = field(default_factory=list)
 
 
@@ -35,8 +35,10 @@ EVALUATORS: Registry[Evaluator] = Registry("evaluator")
 
 def _register_builtins() -> None:
     from ssl_ce.evaluators.classification import CLASSIFICATION
+    from ssl_ce.evaluators.nn_retrieval import NN_RETRIEVAL
 
-    EVALUATORS.register(CLASSIFICATION.name)(CLASSIFICATION)
+    for evaluator in (CLASSIFICATION, NN_RETRIEVAL):
+        EVALUATORS.register(evaluator.name)(evaluator)
 
 
 @functools.cache

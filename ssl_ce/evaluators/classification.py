@@ -53,7 +53,8 @@ def labelled_subset(labels: torch.Tensor, per_class: int | None, seed: int) -> t
 def run_classification(checkpoint: Path, dataset: str | None = None, data_root: str | None = None,
                        protocol: str = "both", layer: str | None = None, labels_per_class: int | None = None,
                        finetune_epochs: int = 5, seed: int = 0, device: str = "auto",
-                       progress: bool = True) -> list[dict[str, Any]]:
+                       results_dir: str = "results", progress: bool = True) -> list[dict[str, Any]]:
+    """Rows for results/classification.csv (`results_dir` is unused: this evaluator writes no pictures)."""
     loaded = load_encoder(checkpoint)
     data_cfg = eval_data_config(loaded, dataset, data_root)
     train_set = build_dataset(data_cfg, "train", loaded.input_size)

@@ -44,8 +44,9 @@ def layer_module(encoder: nn.Module, layer: str | None) -> tuple[str, nn.Module]
 
 @torch.no_grad()
 def extract(encoder: nn.Module, dataset: ImageDataset, layer: str | None, device: torch.device,
-            batch_size: int = 256, progress: bool = True) -> torch.Tensor:
-    """Float32 features (N, D) of every image in `dataset` at `layer`."""
+            batch_size: int = 256, progress: bool = True, hole: torch.Tensor | None = None) -> torch.Tensor:
+    """Float32 features (N, D) of every image in `dataset` at `layer`; with `hole` (1, 1, H, W), of the images
+    with those pixels dropped to the mean, as the context encoder saw them."""
     _, module = layer_module(encoder, layer)
     captured: list[torch.Tensor] = []
     hook = module.register_forward_hook(lambda _m, _i, output: captured.append(output))
@@ -56,7 +57,8 @@ def extract(encoder: nn.Module, dataset: ImageDataset, layer: str | None, device
         for start in tqdm(starts, desc="features", unit="batch", disable=not progress, leave=False):
             images, _ = dataset.__getitems__(list(range(start, min(start + batch_size, len(dataset)))))
             captured.clear()
-            encoder(to_model_input(images, device, channels_last=False))
+            x = to_model_input(images, device, channels_last=False)
+            encoder(x if hole is None else x * (1 - hole.to(device)))
             chunks.append(pool_to_vector(captured[-1].float()).cpu())
     finally:
         hook.remove()
@@ -70,10 +72,10 @@ def checkpoint_stamp(path: Path) -> str:
 
 
 def cached_features(checkpoint: Path, encoder: nn.Module, dataset: ImageDataset, key: str, layer: str | None,
-                    device: torch.device, progress: bool = True) -> torch.Tensor:
-    """`extract`, cached in `<run>/features/<key>-<layer>.safetensors`."""
+                    device: torch.device, progress: bool = True, hole: torch.Tensor | None = None) -> torch.Tensor:
+    """`extract`, cached in `<run>/features/<key>-<layer>[-holed].safetensors`."""
     name, _ = layer_module(encoder, layer)
-    cache = checkpoint.parent / "features" / f"{key}-{name}.safetensors"
+    cache = checkpoint.parent / "features" / f"{key}-{name}{'' if hole is None else '-holed'}.safetensors"
     stamp = checkpoint_stamp(checkpoint)
     if cache.is_file():
         with contextlib.suppress(SafetensorError, OSError), safe_open(str(cache), framework="pt") as f:
@@ -81,7 +83,7 @@ def cached_features(checkpoint: Path, encoder: nn.Module, dataset: ImageDataset,
                 features = f.get_tensor("features")
                 if len(features) == len(dataset):
                     return features
-    features = extract(encoder, dataset, layer, device, progress=progress)
+    features = extract(encoder, dataset, layer, device, progress=progress, hole=hole)
     with contextlib.suppress(OSError):  # a read-only run directory only costs the cache
         atomic_write_bytes(cache, save({"features": features.contiguous()}, metadata={"checkpoint": stamp}))
     return features

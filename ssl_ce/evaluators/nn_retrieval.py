@@ -1,0 +1,191 @@
+"""`ssl-ce eval nn-retrieval`: FAISS nearest neighbours of frozen features.
+
+- `knn`: DINO's weighted k-NN classification (cosine similarity, k = 20, T = 0.07) and precision@k.
+- `context`: queries and gallery encoded with their centre dropped (the pretraining centre mask); the
+  nearest neighbour's true centre fills the query's hole, scored against the query's true centre (the
+  paper's NN-inpainting), beside the same retrieval on HOG features and on raw pixels.
+Approximate indexes (ivf, hnsw) also report recall@k against exact search.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+import torch
+from skimage.feature import hog
+
+from ssl_ce import __version__
+from ssl_ce.config import MaskConfig
+from ssl_ce.data import build_dataset
+from ssl_ce.data.datasets import ImageDataset
+from ssl_ce.data.masks import make_masks
+from ssl_ce.errors import SslCeError
+from ssl_ce.evaluators import Evaluator
+from ssl_ce.evaluators.classification import eval_data_config
+from ssl_ce.evaluators.features import cached_features
+from ssl_ce.evaluators.knn import (
+    INDEX_KINDS,
+    IndexSettings,
+    build_index,
+    normalise,
+    precision_at_k,
+    recall_at_k,
+    search,
+    weighted_knn_predict,
+)
+from ssl_ce.evaluators.linear_probe import topk_accuracy
+from ssl_ce.plots import save_retrieval_grid
+from ssl_ce.pretrained import load_encoder
+from ssl_ce.provenance import git_commit
+from ssl_ce.train import Dist, resolve_device
+
+COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_steps", "eval_data", "mode",
+           "features", "index", "k", "gallery", "queries", "top1_pct", "precision_at_k_pct", "centre_l1_pct",
+           "centre_l2_pct", "centre_psnr_db", "recall_at_k", "queries_per_s", "grid_png", "seed", "wall_time_s",
+           "ssl_ce_version", "git_commit", "date"]
+PSNR_CAP_DB = 100.0  # a perfect match has infinite PSNR; capped so tables stay numeric
+GRID_NEIGHBOURS = 8
+
+
+def all_images(dataset: ImageDataset, indices: np.ndarray | None = None) -> torch.Tensor:
+    """uint8 images of `dataset` (or of `indices`), gathered in batches."""
+    idx = np.arange(len(dataset)) if indices is None else indices
+    return torch.cat([dataset.__getitems__(idx[s : s + 1024].tolist())[0] for s in range(0, len(idx), 1024)])
+
+
+def hog_features(images: torch.Tensor) -> np.ndarray:
+    """HOG (9 orientations, 4x4 cells over the image, 2x2 blocks) of uint8 (N, 3, H, W) images."""
+    cell = max(2, images.shape[-1] // 4)
+    return np.stack([hog(img.permute(1, 2, 0).numpy(), pixels_per_cell=(cell, cell), cells_per_block=(2, 2),
+                         channel_axis=-1) for img in images]).astype(np.float32)
+
+
+def centre_errors(query_centres: torch.Tensor, fill_centres: torch.Tensor) -> tuple[float, float, float]:
+    """Mean L1 (%), mean L2 (%), mean PSNR (dB, per image then averaged, capped) of [0, 1] images."""
+    diff = query_centres.float() / 255 - fill_centres.float() / 255
+    mse = diff.pow(2).flatten(1).mean(1)
+    psnr = (10 * torch.log10(1 / mse.clamp(min=1e-12))).clamp(max=PSNR_CAP_DB)
+    return 100 * diff.abs().mean().item(), 100 * mse.mean().item(), psnr.mean().item()
+
+
+def timed_search(gallery: np.ndarray, queries: np.ndarray, kind: str, k: int,
+                 settings: IndexSettings) -> tuple[np.ndarray, np.ndarray, float]:
+    index = build_index(gallery, kind, settings)
+    start = time.perf_counter()
+    sims, ids = search(index, queries, k)
+    return sims, ids, len(queries) / max(time.perf_counter() - start, 1e-9)
+
+
+def run_nn_retrieval(checkpoint: Path, dataset: str | None = None, data_root: str | None = None,
+                     mode: str = "knn", index: str = "flat", k: int = 20, temperature: float = 0.07,
+                     queries: int | None = None, nlist: int | None = None, nprobe: int = 16, seed: int = 0,
+                     device: str = "auto", results_dir: str = "results", progress: bool = True) -> list[dict[str, Any]]:
+    start = time.perf_counter()
+    loaded = load_encoder(checkpoint)
+    data_cfg = eval_data_config(loaded, dataset, data_root)
+    size = loaded.input_size
+    gallery_set = build_dataset(data_cfg, "train", size)
+    query_set = build_dataset(data_cfg, "test", size)
+    if k < 1 or k > len(gallery_set):
+        raise SslCeError(f"-k must be between 1 and the gallery size ({len(gallery_set)})")
+    query_idx = np.arange(len(query_set))
+    if queries is not None and queries < len(query_set):
+        query_idx = np.sort(np.random.default_rng(seed).choice(len(query_set), queries, replace=False))
+    torch_device = resolve_device(device, Dist())
+    cfg = loaded.checkpoint.config
+    hole = None
+    if mode == "context":
+        centre = MaskConfig(type="center", overlap=cfg.mask.overlap, overlap_weight=cfg.mask.overlap_weight)
+        masks = make_masks(centre, 1, size, torch.Generator())
+        hole, region = masks.hole, masks.region
+    key = f"{data_cfg.source}-{size}"
+    gallery_x = cached_features(checkpoint, loaded.encoder, gallery_set, f"{key}-train", None, torch_device,
+                                progress, hole)
+    query_x = cached_features(checkpoint, loaded.encoder, query_set, f"{key}-test", None, torch_device, progress,
+                              hole)[query_idx]
+    spaces = {"encoder": (normalise(gallery_x), normalise(query_x))}
+    gallery_images = query_images = None
+    if mode == "context":
+        gallery_images, query_images = all_images(gallery_set), all_images(query_set, query_idx)
+        keep = (1 - hole).to(torch.uint8)
+        holed_gallery, holed_queries = gallery_images * keep, query_images * keep
+        spaces["hog"] = (normalise(hog_features(holed_gallery)), normalise(hog_features(holed_queries)))
+        spaces["pixels"] = (normalise(holed_gallery.flatten(1).float() - 127.5),
+                            normalise(holed_queries.flatten(1).float() - 127.5))
+    settings = IndexSettings(nlist=nlist, nprobe=nprobe)
+    gallery_labels, query_labels = gallery_set.labels.numpy(), query_set.labels[query_idx].numpy()
+    labelled = gallery_labels.min() >= 0 and len(gallery_set.class_names) > 1
+    base = {"method": cfg.method.name, "checkpoint": str(checkpoint), "model": cfg.model.name,
+            "mask": cfg.mask.type, "pretrain_data": cfg.data.source, "pretrain_steps": loaded.checkpoint.step,
+            "eval_data": data_cfg.source, "mode": mode, "index": index, "k": k, "gallery": len(gallery_set),
+            "queries": len(query_idx), "seed": seed, "ssl_ce_version": __version__, "git_commit": git_commit()}
+    rows = []
+    grid_png = Path(results_dir) / "nn_retrieval" / f"{_run_name(checkpoint)}-{mode}-{index}.png"
+    for name, (gallery, queries_x) in spaces.items():
+        sims, ids, qps = timed_search(gallery, queries_x, index, k, settings)
+        row = {**base, "features": name, "top1_pct": "", "precision_at_k_pct": "", "centre_l1_pct": "",
+               "centre_l2_pct": "", "centre_psnr_db": "", "recall_at_k": "", "queries_per_s": round(qps, 1),
+               "grid_png": ""}
+        if index != "flat":
+            _, exact_ids, _ = timed_search(gallery, queries_x, "flat", k, settings)
+            row["recall_at_k"] = round(recall_at_k(ids, exact_ids), 4)
+        if mode == "knn" and labelled:
+            votes = weighted_knn_predict(sims, ids, gallery_labels, len(gallery_set.class_names), temperature)
+            row["top1_pct"] = round(100 * topk_accuracy(torch.from_numpy(votes), torch.from_numpy(query_labels), 1), 2)
+            row["precision_at_k_pct"] = round(100 * precision_at_k(ids, gallery_labels, query_labels), 2)
+        if mode == "context":
+            l1, l2, psnr = centre_errors(region.crop(query_images), region.crop(gallery_images[ids[:, 0]]))
+            row.update(centre_l1_pct=round(l1, 2), centre_l2_pct=round(l2, 3), centre_psnr_db=round(psnr, 2))
+        if name == "encoder":
+            _grid(gallery_set, query_set, query_idx, ids, hole, grid_png, f"{cfg.method.name} ({cfg.mask.type}), "
+                  f"{mode} retrieval on {data_cfg.source}: query, then its nearest neighbours")
+            row["grid_png"] = str(grid_png)
+        rows.append(row)
+    wall = round(time.perf_counter() - start, 1)
+    date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return [{**row, "wall_time_s": wall, "date": date} for row in rows]
+
+
+def _run_name(checkpoint: Path) -> str:
+    return checkpoint.parent.name or "checkpoint"
+
+
+def _grid(gallery: ImageDataset, queries: ImageDataset, query_idx: np.ndarray, ids: np.ndarray,
+          hole: torch.Tensor | None, png: Path, title: str) -> None:
+    rows = min(8, len(query_idx))
+    shown = min(GRID_NEIGHBOURS, ids.shape[1])
+    query_images = queries.__getitems__(query_idx[:rows].tolist())[0]
+    if hole is not None:
+        query_images = (query_images * (1 - hole).to(torch.uint8) + (hole * 128).to(torch.uint8))
+    neighbours = gallery.__getitems__(ids[:rows, :shown].ravel().tolist())[0]
+    png.parent.mkdir(parents=True, exist_ok=True)
+    save_retrieval_grid(query_images, neighbours.reshape(rows, shown, *neighbours.shape[1:]), png, title)
+
+
+NN_RETRIEVAL = Evaluator(
+    name="nn-retrieval",
+    help="FAISS nearest neighbours: weighted k-NN accuracy, or NN-inpainting of the centre (context mode).",
+    csv_name="nn_retrieval.csv",
+    columns=COLUMNS,
+    run=run_nn_retrieval,
+    params=[
+        click.Option(["--dataset"], type=click.Choice(["photos", "cifar10", "folder"]),
+                     help="Evaluation data [default: the checkpoint's pretraining data]."),
+        click.Option(["--data-root"], type=click.Path(), help="cifar10 or folder data location."),
+        click.Option(["--mode"], type=click.Choice(["knn", "context"]), default="knn", show_default=True),
+        click.Option(["--index"], type=click.Choice(list(INDEX_KINDS)), default="flat", show_default=True,
+                     help="flat is exact; ivf and hnsw are approximate (recall@k reported)."),
+        click.Option(["-k"], type=int, default=20, show_default=True, help="Neighbours per query."),
+        click.Option(["--temperature"], type=float, default=0.07, show_default=True, help="k-NN vote temperature."),
+        click.Option(["--queries"], type=int, help="Use N random test images as queries [default: all]."),
+        click.Option(["--nlist"], type=int, help="ivf: clusters [default: about 4 sqrt(gallery)]."),
+        click.Option(["--nprobe"], type=int, default=16, show_default=True, help="ivf: clusters searched."),
+        click.Option(["--seed"], type=int, default=0, show_default=True),
+        click.Option(["--device"], default="auto", show_default=True),
+    ],
+)
