@@ -1,0 +1,122 @@
+"""Nearest-neighbour search speed at CIFAR-10 scale: FAISS flat / IVF / HNSW against scikit-learn brute force.
+
+50,000 x 1024-d gallery, 10,000 queries, k = 10, all L2-normalised (cosine similarity). Reports queries/s,
+speed-up over scikit-learn, recall@10 against exact search, and for exact search its achieved FLOP rate
+(2 x queries x gallery x dim per search) as a fraction of this machine's measured fp32 matmul rate.
+
+    python benchmarks/retrieval_speed.py [--features run/features/cifar10-32-train-bottleneck.safetensors]
+
+Without --features the vectors are synthetic: 100 Gaussian clusters (a feature-like, clustered set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import load_file
+from sklearn.neighbors import NearestNeighbors
+
+from ssl_ce.evaluators.knn import IndexSettings, build_index, normalise, recall_at_k, search
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def synthetic(n: int, dim: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((100, dim)).astype(np.float32)
+    return centres[rng.integers(0, 100, n)] + 0.6 * rng.standard_normal((n, dim)).astype(np.float32)
+
+
+def matmul_gflops(queries: int, gallery: int, dim: int, repeats: int = 3) -> float:
+    """The machine's fp32 matmul rate on the search's own shape (best of `repeats`)."""
+    a, b = torch.randn(queries, dim), torch.randn(dim, gallery)
+    a @ b  # warm-up
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * queries * gallery * dim / best / 1e9
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--features", help="safetensors file with a 'features' tensor (an ssl-ce feature cache)")
+    parser.add_argument("--gallery", type=int, default=50_000)
+    parser.add_argument("--queries", type=int, default=10_000)
+    parser.add_argument("--dim", type=int, default=1024)
+    parser.add_argument("-k", type=int, default=10)
+    parser.add_argument("--out", default=str(REPO / "results" / "retrieval_speed.csv"))
+    args = parser.parse_args()
+    if args.features:
+        pool = load_file(args.features)["features"].numpy()
+        rng = np.random.default_rng(0)
+        pick = rng.permutation(len(pool))
+        gallery, queries = pool[pick[: args.gallery]], pool[pick[args.gallery : args.gallery + args.queries]]
+        if len(queries) < args.queries:  # a train-split cache alone: queries are perturbed gallery items
+            queries = pool[rng.integers(0, len(pool), args.queries)] + 0.05 * rng.standard_normal(
+                (args.queries, pool.shape[1])).astype(np.float32)
+        source = args.features
+    else:
+        gallery, queries = synthetic(args.gallery, args.dim, 0), synthetic(args.queries, args.dim, 1)
+        source = "synthetic: 100 Gaussian clusters"
+    gallery, queries = normalise(gallery), normalise(queries)
+    n, dim, q, k = len(gallery), gallery.shape[1], len(queries), args.k
+    flops = 2 * q * n * dim
+    peak = matmul_gflops(q, n, dim)
+    print(f"{n} x {dim} gallery, {q} queries, k={k}; {source}; {faiss.omp_get_max_threads()} threads; "
+          f"fp32 matmul {peak:.1f} GFLOP/s")
+
+    rows = []
+    nn_model = NearestNeighbors(n_neighbors=k, algorithm="brute", metric="cosine", n_jobs=-1).fit(gallery)
+    seconds = _timed(lambda: nn_model.kneighbors(queries))
+    sklearn_qps = q / seconds
+    rows.append({"method": "sklearn brute force (cosine)", "build_s": 0.0, "search_s": seconds})
+
+    exact_index = build_index(gallery, "flat")
+    search(exact_index, queries[:256], k)  # warm-up
+    seconds = _timed(lambda: search(exact_index, queries, k))
+    _, exact = search(exact_index, queries, k)
+    rows.append({"method": "faiss flat (exact)", "build_s": 0.0, "search_s": seconds, "recall": 1.0,
+                 "gflops": flops / seconds / 1e9})
+    variants = [("ivf", IndexSettings(nprobe=p), f"faiss ivf nprobe={p}") for p in (4, 8, 16, 32)]
+    variants += [("hnsw", IndexSettings(ef_search=e), f"faiss hnsw M=32 efSearch={e}") for e in (64, 128, 256)]
+    built: dict[str, object] = {}
+    for kind, settings, label in variants:
+        start = time.perf_counter()
+        if kind not in built:
+            built[kind] = build_index(gallery, kind, settings)
+        index = built[kind]
+        build_s = time.perf_counter() - start
+        if kind == "ivf":
+            index.nprobe = settings.nprobe
+        else:
+            index.hnsw.efSearch = settings.ef_search
+        seconds = _timed(lambda index=index: search(index, queries, k))
+        _, ids = search(index, queries, k)
+        rows.append({"method": label, "build_s": build_s, "search_s": seconds, "recall": recall_at_k(ids, exact)})
+    frame = pd.DataFrame(rows)
+    frame["queries_per_s"] = q / frame["search_s"]
+    frame["speedup_vs_sklearn"] = frame["queries_per_s"] / sklearn_qps
+    frame["fraction_of_matmul"] = frame.get("gflops", np.nan) / peak
+    frame["matmul_gflops"] = peak
+    for column, value in (("gallery", n), ("dim", dim), ("queries", q), ("k", k), ("data", source),
+                          ("threads", faiss.omp_get_max_threads()), ("faiss", faiss.__version__)):
+        frame[column] = value
+    shown = ["method", "build_s", "queries_per_s", "speedup_vs_sklearn", "recall", "gflops", "fraction_of_matmul"]
+    print(frame[shown].round(3).to_string(index=False))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(args.out, index=False)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
