@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import torch
 from torchvision.utils import make_grid
@@ -62,4 +63,24 @@ def save_retrieval_grid(queries: torch.Tensor, neighbours: torch.Tensor, png: Pa
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def save_image_table(columns: dict[str, list[np.ndarray]], png: Path, title: str, tile: int = 96) -> None:
+    """A grid with one column per entry of `columns` (name -> (H, W, 3) uint8 images of any size, one per row),
+    each image shown at `tile` pixels on its longer side."""
+    names = list(columns)
+    rows = len(columns[names[0]])
+    fig, axes = plt.subplots(rows, len(names), figsize=(1.25 * len(names), 1.25 * rows + 0.5), squeeze=False)
+    for c, name in enumerate(names):
+        for r in range(rows):
+            ax = axes[r][c]
+            ax.imshow(columns[name][r], interpolation="nearest" if columns[name][r].shape[0] <= tile else "antialiased")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(name.replace(" (", "\n("), fontsize=6)
+    fig.suptitle(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png, dpi=120)
     plt.close(fig)

@@ -53,3 +53,13 @@ def load_image(path: str | Path, size: int) -> torch.Tensor:
             return to_tensor(fit_square(to_rgb(image), size))
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise SslCeError(f"cannot read image {path}: {exc}") from None
+
+
+def load_image_any_size(path: str | Path) -> np.ndarray:
+    """Reads `path` at its own size as an (H, W, 3) uint8 RGB array; unreadable files raise SslCeError."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return np.asarray(to_rgb(image), dtype=np.uint8).copy()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise SslCeError(f"cannot read image {path}: {exc}") from None

@@ -35,9 +35,10 @@ EVALUATORS: Registry[Evaluator] = Registry("evaluator")
 
 def _register_builtins() -> None:
     from ssl_ce.evaluators.classification import CLASSIFICATION
+    from ssl_ce.evaluators.inpainting import INPAINTING
     from ssl_ce.evaluators.nn_retrieval import NN_RETRIEVAL
 
-    for evaluator in (CLASSIFICATION, NN_RETRIEVAL):
+    for evaluator in (CLASSIFICATION, NN_RETRIEVAL, INPAINTING):
         EVALUATORS.register(evaluator.name)(evaluator)
 
 

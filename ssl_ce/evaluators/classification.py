@@ -18,7 +18,7 @@ from ssl_ce.evaluators import Evaluator
 from ssl_ce.evaluators.features import cached_features, layer_module
 from ssl_ce.evaluators.finetune import FinetuneSettings, finetune
 from ssl_ce.evaluators.linear_probe import linear_probe
-from ssl_ce.pretrained import LoadedEncoder, load_encoder
+from ssl_ce.pretrained import load_encoder
 from ssl_ce.provenance import git_commit
 from ssl_ce.train import Dist, resolve_device
 
@@ -27,9 +27,8 @@ COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_s
            "ssl_ce_version", "git_commit", "date"]
 
 
-def eval_data_config(loaded: LoadedEncoder, dataset: str | None, data_root: str | None) -> DataConfig:
+def eval_data_config(pretrain: DataConfig, dataset: str | None, data_root: str | None) -> DataConfig:
     """The evaluation data: `--dataset/--data-root`, defaulting to what the checkpoint was pretrained on."""
-    pretrain = loaded.checkpoint.config.data
     source = dataset or pretrain.source
     root = data_root if data_root is not None else (pretrain.root if source == pretrain.source else None)
     return DataConfig(source=source, root=root, crops_per_photo=pretrain.crops_per_photo).validated()
@@ -56,7 +55,7 @@ def run_classification(checkpoint: Path, dataset: str | None = None, data_root: 
                        results_dir: str = "results", progress: bool = True) -> list[dict[str, Any]]:
     """Rows for results/classification.csv (`results_dir` is unused: this evaluator writes no pictures)."""
     loaded = load_encoder(checkpoint)
-    data_cfg = eval_data_config(loaded, dataset, data_root)
+    data_cfg = eval_data_config(loaded.checkpoint.config.data, dataset, data_root)
     train_set = build_dataset(data_cfg, "train", loaded.input_size)
     test_set = build_dataset(data_cfg, "test", loaded.input_size)
     num_classes = len(train_set.class_names)

@@ -87,7 +87,7 @@ def run_nn_retrieval(checkpoint: Path, dataset: str | None = None, data_root: st
                      device: str = "auto", results_dir: str = "results", progress: bool = True) -> list[dict[str, Any]]:
     start = time.perf_counter()
     loaded = load_encoder(checkpoint)
-    data_cfg = eval_data_config(loaded, dataset, data_root)
+    data_cfg = eval_data_config(loaded.checkpoint.config.data, dataset, data_root)
     size = loaded.input_size
     gallery_set = build_dataset(data_cfg, "train", size)
     query_set = build_dataset(data_cfg, "test", size)

@@ -1,0 +1,214 @@
+"""`ssl-ce eval inpainting`: the paper's Table 1 protocol. The same holes (fixed seed) go to the checkpoint,
+to classical inpainters and to NN-inpainting; scores are over the hole pixels of [0, 1] images.
+
+Images of any size work: each is resized to the model input, the network's fill is resized back and pasted
+into the hole at full resolution (classical inpainters work at full resolution directly).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ssl_ce import __version__
+from ssl_ce.checkpoint import load_checkpoint, load_module
+from ssl_ce.config import Config, MaskConfig
+from ssl_ce.data import build_dataset
+from ssl_ce.data.folder import list_images
+from ssl_ce.data.images import load_image_any_size
+from ssl_ce.data.masks import Region, make_masks
+from ssl_ce.errors import SslCeError
+from ssl_ce.evaluators import Evaluator
+from ssl_ce.evaluators.classification import eval_data_config
+from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, mean_scores
+from ssl_ce.evaluators.knn import build_index, normalise, search
+from ssl_ce.evaluators.nn_retrieval import all_images, hog_features
+from ssl_ce.inpainters import CLASSICAL, mean_fill
+from ssl_ce.methods import output_region
+from ssl_ce.models import build_model, input_size
+from ssl_ce.plots import save_image_table
+from ssl_ce.provenance import git_commit
+from ssl_ce.train import Dist, resolve_device
+
+COLUMNS = ["inpainter", "checkpoint", "method", "model", "trained_mask", "adv_weight", "pretrain_data",
+           "pretrain_steps", "eval_data", "eval_mask", "images", "l1_pct", "l2_pct", "psnr_db", "ssim", "note",
+           "grid_png", "seed", "wall_time_s", "ssl_ce_version", "git_commit", "date"]
+GRID_ROWS = 6
+
+
+class ModelInpainter:
+    """A checkpoint's generator as an inpainter for images of any size."""
+
+    def __init__(self, checkpoint: Path, device: torch.device) -> None:
+        self.path = checkpoint
+        ckpt = load_checkpoint(checkpoint, prefixes=("generator",))
+        self.config: Config = ckpt.config
+        self.step = ckpt.step
+        self.size = input_size(self.config.model)
+        self.region: Region = output_region(self.config, self.size)
+        if self.config.method.name == "supervised":
+            raise SslCeError(f"{checkpoint} is a supervised classifier, not an inpainter")
+        generator, _ = build_model(self.config.model, self.region.size)
+        load_module(generator, ckpt.module_state("generator"), f"generator in {checkpoint}")
+        self.generator = generator.eval().to(device)
+        self.device = device
+        self.name = f"{self.config.method.name} ({self.config.mask.type} mask, adv {self.config.method.adv_weight:g})"
+
+    def outside_fraction(self, holes_small: list[np.ndarray]) -> float:
+        """Fraction of hole pixels (at model size) outside the region this model predicts."""
+        total = sum(h.sum() for h in holes_small)
+        inside = sum(self.region.crop(torch.from_numpy(h)).sum().item() for h in holes_small)
+        return 0.0 if total == 0 else 1 - inside / total
+
+    @torch.no_grad()
+    def __call__(self, images: list[np.ndarray], holes_small: list[np.ndarray],
+                 holes: list[np.ndarray]) -> list[np.ndarray]:
+        """Fills `holes` (full size); `holes_small` are the same holes at the model's input size."""
+        out = []
+        for image, hole_small, hole in zip(images, holes_small, holes, strict=True):
+            h, w = image.shape[:2]
+            x = torch.from_numpy(image).permute(2, 0, 1)[None].float()
+            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)
+            x = (x / 127.5 - 1).to(self.device)
+            hs = torch.from_numpy(hole_small)[None, None].float().to(self.device)
+            pred = self.generator(x * (1 - hs))
+            canvas = torch.from_numpy(mean_fill(image, hole)).permute(2, 0, 1)[None].float()
+            canvas = F.interpolate(canvas, size=(self.size, self.size), mode="bilinear", antialias=True,
+                                   align_corners=False) / 127.5 - 1
+            canvas = self.region.paste(canvas.to(self.device), pred.float())  # mean colour outside its region
+            full = F.interpolate(canvas, size=(h, w), mode="bilinear", align_corners=False)
+            full = ((full[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().byte().cpu().numpy()
+            filled = image.copy()
+            filled[hole] = full[hole]
+            out.append(filled)
+        return out
+
+
+def make_holes(mask: MaskConfig, model_size: int, shapes: list[tuple[int, int]], seed: int
+               ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Holes drawn at the model's input size from a fixed seed, and the same holes at each image's size."""
+    small = make_masks(mask, len(shapes), model_size, torch.Generator().manual_seed(seed)).hole[:, 0]
+    full = [F.interpolate(h[None, None], size=shape, mode="nearest")[0, 0].bool().numpy()
+            for h, shape in zip(small, shapes, strict=True)]
+    return [h.bool().numpy() for h in small], full
+
+
+def nn_inpaint_hog(query: list[np.ndarray], gallery: torch.Tensor, hole_small: np.ndarray) -> list[np.ndarray]:
+    """The paper's NN-inpainting: nearest gallery image by HOG of the holed context (FAISS, exact), whose
+    pixels fill the hole. Needs one hole for all images (the centre mask)."""
+    keep = torch.from_numpy(~hole_small).to(torch.uint8)
+    queries = torch.stack([torch.from_numpy(q).permute(2, 0, 1) for q in query])
+    index = build_index(normalise(hog_features(gallery * keep)))
+    _, ids = search(index, normalise(hog_features(queries * keep)), 1)
+    filled = []
+    for q, i in zip(query, ids[:, 0], strict=True):
+        out = q.copy()
+        out[hole_small] = gallery[i].permute(1, 2, 0).numpy()[hole_small]
+        filled.append(out)
+    return filled
+
+
+def run_inpainting(checkpoint: Path, dataset: str | None = None, data_root: str | None = None,
+                   images: str | None = None, mask: str = "center", limit: int = 1000, also: tuple[str, ...] = (),
+                   classical: bool = True, seed: int = 0, device: str = "auto", results_dir: str = "results",
+                   progress: bool = True) -> list[dict[str, Any]]:
+    start = time.perf_counter()
+    torch_device = resolve_device(device, Dist())
+    models = [ModelInpainter(Path(p), torch_device) for p in (str(checkpoint), *also)]
+    main = models[0]
+    mask_cfg = MaskConfig(**{**main.config.mask.__dict__, "type": mask})
+    gallery = None
+    if images is not None:
+        paths = list_images(Path(images)) if Path(images).is_dir() else []
+        if not paths:
+            raise SslCeError(f"no images found under {images}")
+        originals = [load_image_any_size(p) for p in paths[:limit]]
+        eval_data = f"folder:{images}"
+    else:
+        data_cfg = eval_data_config(main.config.data, dataset, data_root)
+        test = build_dataset(data_cfg, "test", main.size)
+        idx = np.arange(len(test))
+        if limit < len(idx):
+            idx = np.sort(np.random.default_rng(seed).choice(len(idx), limit, replace=False))
+        originals = [img.permute(1, 2, 0).numpy() for img in all_images(test, idx)]
+        gallery = all_images(build_dataset(data_cfg, "train", main.size))
+        eval_data = data_cfg.source
+    holes_small, holes = make_holes(mask_cfg, main.size, [o.shape[:2] for o in originals], seed)
+    results: dict[str, tuple[list[np.ndarray], str, ModelInpainter | None]] = {}
+    for model in models:
+        note = ""
+        if model.config.mask.type != mask:
+            note = f"generalisation: trained with {model.config.mask.type} holes, tested with {mask}"
+        outside = model.outside_fraction(holes_small)
+        if outside > 0:
+            note += (f"{'; ' if note else ''}{100 * outside:.0f}% of hole pixels lie outside the centre this "
+                     "model predicts and were filled with the context mean")
+        results[model.name] = (model(originals, holes_small, holes), note, model)
+    if classical:
+        for name, inpaint in CLASSICAL.items():
+            results[name] = ([inpaint(o, h) for o, h in zip(originals, holes, strict=True)], "", None)
+        if gallery is not None and mask == "center":
+            results["nn-inpainting (HOG)"] = (nn_inpaint_hog(originals, gallery, holes_small[0]),
+                                              f"nearest of {len(gallery)} training images", None)
+    grid_png = Path(results_dir) / "inpainting" / f"{checkpoint.parent.name or 'checkpoint'}-{mask}.png"
+    _grid(originals, holes, results, grid_png, f"{eval_data}, {mask} holes")
+    date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = []
+    for name, (filled, note, model) in results.items():
+        scores = mean_scores(originals, filled, holes)
+        cfg = (model or main).config
+        rows.append({
+            "inpainter": name, "checkpoint": str((model or main).path),
+            "method": cfg.method.name if model else "", "model": cfg.model.name if model else "",
+            "trained_mask": cfg.mask.type if model else "", "adv_weight": cfg.method.adv_weight if model else "",
+            "pretrain_data": cfg.data.source if model else "", "pretrain_steps": model.step if model else "",
+            "eval_data": eval_data, "eval_mask": mask, "images": len(originals), "l1_pct": round(scores.l1_pct, 2),
+            "l2_pct": round(scores.l2_pct, 3), "psnr_db": round(scores.psnr_db, 2), "ssim": round(scores.ssim, 4),
+            "note": note, "grid_png": str(grid_png), "seed": seed,
+            "wall_time_s": round(time.perf_counter() - start, 1), "ssl_ce_version": __version__,
+            "git_commit": git_commit(), "date": date})
+    assert all(r["psnr_db"] <= PSNR_CAP_DB for r in rows)
+    return rows
+
+
+def _grid(originals: list[np.ndarray], holes: list[np.ndarray], results: dict, png: Path, title: str) -> None:
+    rows = min(GRID_ROWS, len(originals))
+    masked = []
+    for o, h in zip(originals[:rows], holes[:rows], strict=True):
+        m = o.copy()
+        m[h] = 128
+        masked.append(m)
+    columns = {"input": masked, **{name: r[0][:rows] for name, r in results.items()}, "original": originals[:rows]}
+    png.parent.mkdir(parents=True, exist_ok=True)
+    save_image_table(columns, png, title)
+
+
+INPAINTING = Evaluator(
+    name="inpainting",
+    help="Hole filling vs classical inpainters and NN-inpainting: L1, L2, PSNR, SSIM over the hole.",
+    csv_name="inpainting.csv",
+    columns=COLUMNS,
+    run=run_inpainting,
+    params=[
+        click.Option(["--dataset"], type=click.Choice(["photos", "cifar10", "folder"]),
+                     help="Evaluation data (its test split) [default: the checkpoint's pretraining data]."),
+        click.Option(["--data-root"], type=click.Path(), help="cifar10 or folder data location."),
+        click.Option(["--images"], type=click.Path(), help="A folder of images of any size instead of a dataset."),
+        click.Option(["--mask"], type=click.Choice(["center", "random-block", "random-region"]), default="center",
+                     show_default=True, help="Holes to fill (the same for every inpainter)."),
+        click.Option(["--limit"], type=int, default=1000, show_default=True, help="Images evaluated."),
+        click.Option(["--also"], multiple=True, type=click.Path(dir_okay=False),
+                     help="More checkpoints in the same table (e.g. an adv_weight 0 model); repeatable."),
+        click.Option(["--classical/--no-classical"], default=True, show_default=True,
+                     help="Include the classical inpainters and NN-inpainting."),
+        click.Option(["--seed"], type=int, default=0, show_default=True),
+        click.Option(["--device"], default="auto", show_default=True),
+    ],
+)

@@ -1,0 +1,105 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ssl_ce.config import MaskConfig
+from ssl_ce.evaluators import inpainting
+from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, hole_scores, mean_scores
+from ssl_ce.evaluators.inpainting import COLUMNS, make_holes, run_inpainting
+from ssl_ce.inpainters import CLASSICAL
+from ssl_ce.train import train
+
+from .conftest import tiny_config, write_images
+
+
+def test_metrics_by_hand() -> None:
+    original = np.zeros((8, 8, 3), np.uint8)
+    filled = original.copy()
+    hole = np.zeros((8, 8), bool)
+    hole[2:4, 2:4] = True
+    filled[2:4, 2:4] = 51  # 0.2 on the [0, 1] scale, only inside the hole
+    filled[6, 6] = 255  # outside the hole: ignored
+    l1, l2, psnr, _ = hole_scores(original, filled, hole)
+    assert l1 == pytest.approx(0.2) and l2 == pytest.approx(0.04)
+    assert psnr == pytest.approx(10 * np.log10(1 / 0.04))
+
+
+def test_a_perfect_inpainter_scores_zero_error_and_capped_psnr() -> None:
+    image = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    hole = np.zeros((16, 16), bool)
+    hole[4:12, 4:12] = True
+    scores = mean_scores([image], [image.copy()], [hole])
+    assert scores.l2_pct == 0 and scores.l1_pct == 0 and scores.psnr_db == PSNR_CAP_DB
+    assert scores.ssim == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", list(CLASSICAL))
+@pytest.mark.parametrize("dtype", ["uint8", "float"])
+def test_classical_inpainters_fill_only_the_hole(name: str, dtype: str) -> None:
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)
+    hole = np.zeros((20, 24), bool)
+    hole[5:12, 6:15] = True
+    given = image if dtype == "uint8" else image / 255.0
+    filled = CLASSICAL[name](given, hole)
+    assert filled.dtype == np.uint8 and filled.shape == image.shape
+    assert np.array_equal(filled[~hole], image[~hole])
+    assert not np.array_equal(filled[hole], image[hole])
+
+
+def test_holes_are_reproducible_and_resized_to_each_image() -> None:
+    cfg = MaskConfig(type="random-region")
+    small_a, full_a = make_holes(cfg, 32, [(32, 32), (64, 96)], seed=3)
+    small_b, _ = make_holes(cfg, 32, [(32, 32), (64, 96)], seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(small_a, small_b, strict=True))
+    assert full_a[1].shape == (64, 96) and abs(full_a[1].mean() - small_a[1].mean()) < 0.02
+
+
+@pytest.fixture(scope="module")
+def centre_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("inpaint") / "run"
+    return train(tiny_config(train={"max_steps": 3}), out, progress=False).checkpoint
+
+
+def test_every_inpainter_gets_the_same_holes(centre_model: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = []
+    for name, fn in list(CLASSICAL.items()):
+        monkeypatch.setitem(inpainting.CLASSICAL, name,
+                            lambda image, hole, fn=fn: seen.append(hole.copy()) or fn(image, hole))
+    real_call = inpainting.ModelInpainter.__call__
+
+    def spy(self, images, holes_small, holes):
+        seen.extend(h.copy() for h in holes)
+        return real_call(self, images, holes_small, holes)
+
+    monkeypatch.setattr(inpainting.ModelInpainter, "__call__", spy)
+    rows = run_inpainting(centre_model, limit=4, results_dir=str(tmp_path), progress=False)
+    per_inpainter = [seen[i : i + 4] for i in range(0, len(seen), 4)]
+    assert len(per_inpainter) == 1 + len(CLASSICAL)
+    assert all(np.array_equal(a, b) for group in per_inpainter[1:] for a, b in zip(per_inpainter[0], group,
+                                                                                    strict=True))
+    assert [r["inpainter"] for r in rows][1:] == [*CLASSICAL, "nn-inpainting (HOG)"]
+    assert all(set(r) == set(COLUMNS) for r in rows) and Path(rows[0]["grid_png"]).is_file()
+
+
+def test_arbitrary_size_photos_and_the_generalisation_note(centre_model: Path, tmp_path: Path) -> None:
+    write_images(tmp_path / "mine", 2, size=(75, 40), suffix=".jpg")
+    write_images(tmp_path / "mine", 1, size=(33, 90), suffix=".png", seed=5)
+    rows = run_inpainting(centre_model, images=str(tmp_path / "mine"), mask="random-block",
+                          results_dir=str(tmp_path / "res"), progress=False)
+    model_row = rows[0]
+    assert model_row["images"] == 3 and model_row["eval_data"].startswith("folder:")
+    assert "generalisation: trained with center holes, tested with random-block" in model_row["note"]
+    assert all(np.isfinite(r["psnr_db"]) for r in rows)
+    assert "nn-inpainting (HOG)" not in [r["inpainter"] for r in rows]  # no gallery for a folder of photos
+
+
+def test_model_fill_keeps_the_context_exactly(centre_model: Path) -> None:
+    model = inpainting.ModelInpainter(centre_model, torch.device("cpu"))
+    image = np.random.default_rng(2).integers(0, 256, (50, 70, 3), dtype=np.uint8)
+    small, full = make_holes(MaskConfig(type="center"), 32, [(50, 70)], seed=0)
+    (filled,) = model([image], small, full)
+    assert np.array_equal(filled[~full[0]], image[~full[0]]) and filled.shape == image.shape
