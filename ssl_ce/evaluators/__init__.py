@@ -57,6 +57,22 @@ def load_plugins() -> None:
         EVALUATORS.register(evaluator.name)(evaluator)
 
 
+def data_options() -> list[click.Parameter]:
+    """--dataset and --data-root, shared by the evaluators that read a dataset."""
+    return [
+        click.Option(["--dataset"], type=click.Choice(["photos", "cifar10", "folder"]),
+                     help="Evaluation data [default: the checkpoint's pretraining data]."),
+        click.Option(["--data-root"], type=click.Path(), help="cifar10: folder holding cifar-10-batches-py; "
+                     "folder: an image folder (class sub-folders give labels)."),
+    ]
+
+
+def run_options() -> list[click.Parameter]:
+    """--seed and --device, shared by every evaluator."""
+    return [click.Option(["--seed"], type=int, default=0, show_default=True),
+            click.Option(["--device"], default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")]
+
+
 def results_path(results_dir: str | Path, evaluator: Evaluator) -> Path:
     return Path(results_dir) / evaluator.csv_name
 

@@ -14,7 +14,7 @@ from ssl_ce import __version__
 from ssl_ce.config import DataConfig
 from ssl_ce.data import build_dataset
 from ssl_ce.errors import SslCeError
-from ssl_ce.evaluators import Evaluator
+from ssl_ce.evaluators import Evaluator, data_options, run_options
 from ssl_ce.evaluators.features import cached_features, layer_module
 from ssl_ce.evaluators.finetune import FinetuneSettings, finetune
 from ssl_ce.evaluators.linear_probe import linear_probe
@@ -112,16 +112,12 @@ CLASSIFICATION = Evaluator(
     columns=COLUMNS,
     run=run_classification,
     params=[
-        click.Option(["--dataset"], type=click.Choice(["photos", "cifar10", "folder"]),
-                     help="Evaluation data [default: the checkpoint's pretraining data]."),
-        click.Option(["--data-root"], type=click.Path(), help="cifar10: folder holding cifar-10-batches-py; "
-                     "folder: images in class sub-folders."),
+        *data_options(),
         click.Option(["--protocol"], type=click.Choice(["linear", "finetune", "both"]), default="both",
                      show_default=True),
         click.Option(["--layer"], help="Encoder layer for the linear probe, e.g. conv3 [default: encoder output]."),
         click.Option(["--labels-per-class"], type=int, help="Use only N labelled training images per class."),
         click.Option(["--finetune-epochs"], type=int, default=5, show_default=True),
-        click.Option(["--seed"], type=int, default=0, show_default=True),
-        click.Option(["--device"], default="auto", show_default=True, help="auto, cpu, cuda or cuda:N."),
+        *run_options(),
     ],
 )

@@ -25,7 +25,7 @@ from ssl_ce.data.folder import list_images
 from ssl_ce.data.images import load_image_any_size
 from ssl_ce.data.masks import Region, make_masks
 from ssl_ce.errors import SslCeError
-from ssl_ce.evaluators import Evaluator
+from ssl_ce.evaluators import Evaluator, data_options, run_options
 from ssl_ce.evaluators.classification import eval_data_config
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, mean_scores
 from ssl_ce.evaluators.knn import build_index, normalise, search
@@ -197,9 +197,7 @@ INPAINTING = Evaluator(
     columns=COLUMNS,
     run=run_inpainting,
     params=[
-        click.Option(["--dataset"], type=click.Choice(["photos", "cifar10", "folder"]),
-                     help="Evaluation data (its test split) [default: the checkpoint's pretraining data]."),
-        click.Option(["--data-root"], type=click.Path(), help="cifar10 or folder data location."),
+        *data_options(),
         click.Option(["--images"], type=click.Path(), help="A folder of images of any size instead of a dataset."),
         click.Option(["--mask"], type=click.Choice(["center", "random-block", "random-region"]), default="center",
                      show_default=True, help="Holes to fill (the same for every inpainter)."),
@@ -208,7 +206,6 @@ INPAINTING = Evaluator(
                      help="More checkpoints in the same table (e.g. an adv_weight 0 model); repeatable."),
         click.Option(["--classical/--no-classical"], default=True, show_default=True,
                      help="Include the classical inpainters and NN-inpainting."),
-        click.Option(["--seed"], type=int, default=0, show_default=True),
-        click.Option(["--device"], default="auto", show_default=True),
+        *run_options(),
     ],
 )

@@ -25,7 +25,7 @@ from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import ImageDataset
 from ssl_ce.data.masks import make_masks
 from ssl_ce.errors import SslCeError
-from ssl_ce.evaluators import Evaluator
+from ssl_ce.evaluators import Evaluator, data_options, run_options
 from ssl_ce.evaluators.classification import eval_data_config
 from ssl_ce.evaluators.features import cached_features
 from ssl_ce.evaluators.knn import (
@@ -174,9 +174,7 @@ NN_RETRIEVAL = Evaluator(
     columns=COLUMNS,
     run=run_nn_retrieval,
     params=[
-        click.Option(["--dataset"], type=click.Choice(["photos", "cifar10", "folder"]),
-                     help="Evaluation data [default: the checkpoint's pretraining data]."),
-        click.Option(["--data-root"], type=click.Path(), help="cifar10 or folder data location."),
+        *data_options(),
         click.Option(["--mode"], type=click.Choice(["knn", "context"]), default="knn", show_default=True),
         click.Option(["--index"], type=click.Choice(list(INDEX_KINDS)), default="flat", show_default=True,
                      help="flat is exact; ivf and hnsw are approximate (recall@k reported)."),
@@ -185,7 +183,6 @@ NN_RETRIEVAL = Evaluator(
         click.Option(["--queries"], type=int, help="Use N random test images as queries [default: all]."),
         click.Option(["--nlist"], type=int, help="ivf: clusters [default: about 4 sqrt(gallery)]."),
         click.Option(["--nprobe"], type=int, default=16, show_default=True, help="ivf: clusters searched."),
-        click.Option(["--seed"], type=int, default=0, show_default=True),
-        click.Option(["--device"], default="auto", show_default=True),
+        *run_options(),
     ],
 )
