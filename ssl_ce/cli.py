@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import yaml
 from ssl_ce import __version__
 from ssl_ce.checkpoint import CHECKPOINT_NAME, read_metadata
 from ssl_ce.config import Config, config_from_dict, load_config
-from ssl_ce.errors import SslCeError
+from ssl_ce.errors import Interrupted, SslCeError
 
 
 def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
@@ -52,6 +53,8 @@ def cli() -> None:
 @click.option("--data", "source", type=click.Choice(["photos", "cifar10", "folder"]), help="Data source.")
 @click.option("--data-root", type=click.Path(), help="cifar10: folder holding cifar-10-batches-py; folder: images.")
 @click.option("--download", is_flag=True, default=None, help="cifar10: download when missing (needs a network).")
+@click.option("--strict", is_flag=True, default=None,
+              help="folder: stop at the first unreadable image instead of skipping it with a warning.")
 @click.option("--model", type=click.Choice(["small-32", "paper-128", "alexnet-227"]), help="Architecture.")
 @click.option("--mask", type=click.Choice(["center", "random-block", "random-region"]), help="Hole type.")
 @click.option("--method", type=click.Choice(["context-encoder", "autoencoder", "denoising", "random", "supervised"]),
@@ -70,7 +73,7 @@ def pretrain(config: str | None, out: str | None, resume: bool, sets: tuple[str,
     """Train a context encoder; leaves checkpoint, config, metrics.csv and plots in the run directory."""
     from ssl_ce.train import train
 
-    keys = {"source": "data.source", "data_root": "data.root", "download": "data.download",
+    keys = {"source": "data.source", "data_root": "data.root", "download": "data.download", "strict": "data.strict",
             "model": "model.name", "mask": "mask.type", "method": "method.name", "epochs": "train.epochs",
             "max_steps": "train.max_steps", "batch_size": "train.batch_size", "precision": "train.precision",
             "device": "train.device", "seed": "train.seed"}
@@ -134,7 +137,12 @@ def eval_group() -> None:
     """Judge a checkpoint's encoder; each evaluator appends rows to a CSV table under results/."""
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> str:
+    return f"warning: {message}\n"
+
+
 def main() -> None:
+    warnings.formatwarning = _one_line_warning
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -143,6 +151,9 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(2)
+    except Interrupted as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(130)
     except SslCeError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

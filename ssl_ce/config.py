@@ -25,10 +25,13 @@ class DataConfig:
     download: bool = False  # cifar10 only: fetch the archive when it is missing (needs a network)
     num_workers: int = 0  # decoding workers for `folder`; in-memory sources never need any
     crops_per_photo: int = 192  # photos: training crops per photograph (a quarter as many for test)
+    strict: bool = False  # folder: stop at the first unreadable image instead of skipping it with a warning
+    in_memory_max_images: int = 50_000  # folder: decode once into memory up to this many images
 
     def validate(self) -> None:
         _check(self.num_workers >= 0, "data.num_workers", "must be >= 0")
         _check(self.crops_per_photo >= 1, "data.crops_per_photo", "must be >= 1")
+        _check(self.in_memory_max_images >= 0, "data.in_memory_max_images", "must be >= 0")
         _check(self.source != "folder" or self.root is not None, "data.root",
                "is required for data.source 'folder' (pass --data-root DIR)")
 
@@ -113,6 +116,9 @@ class TrainConfig:
     checkpoint_every: int = 100  # steps; a checkpoint is also written at each epoch end and at the end
     grid_images: int = 8  # images in the per-epoch inpainting grid
     deterministic: bool = False  # torch.use_deterministic_algorithms (slower; bit-identical CPU reruns)
+    collapse_steps: int = 200  # flag discriminator collapse after this many consecutive collapsed steps
+    collapse_d_loss: float = 0.01  # ... a step is collapsed when D loss is below this
+    collapse_adv_loss: float = 7.0  # ... and the generator's adversarial loss above this
 
     def validate(self) -> None:
         _check(self.epochs >= 1, "train.epochs", "must be >= 1")
@@ -120,6 +126,7 @@ class TrainConfig:
         _check(self.batch_size >= 1, "train.batch_size", "must be >= 1")
         _check(self.checkpoint_every >= 1, "train.checkpoint_every", "must be >= 1")
         _check(self.grid_images >= 1, "train.grid_images", "must be >= 1")
+        _check(self.collapse_steps >= 1, "train.collapse_steps", "must be >= 1")
         _check(self.device == "auto" or self.device.split(":")[0] in {"cpu", "cuda"}, "train.device",
                "must be auto, cpu, cuda or cuda:N")
 

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,8 @@ from ssl_ce.checkpoint import CHECKPOINT_NAME, load_checkpoint, load_module, sav
 from ssl_ce.config import Config
 from ssl_ce.data import ImageDataset, build_dataset
 from ssl_ce.data.masks import make_masks
-from ssl_ce.errors import SslCeError
+from ssl_ce.errors import Interrupted, SslCeError
+from ssl_ce.health import CollapseMonitor, check_finite
 from ssl_ce.methods import Batch, Method, build_method, output_region
 from ssl_ce.models import build_model, input_size
 from ssl_ce.plots import plot_loss_curves, save_inpainting_grid
@@ -252,6 +254,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
                                  f"{cfg.model.name}, {what}, epoch {epoch} (step {step}), held-out images")
         plot_loss_curves(out / "metrics.csv", out / "loss_curve.png", steps_per_epoch)
 
+    collapse = CollapseMonitor(cfg.train)
     pending: list[dict[str, torch.Tensor]] = []
     rows_meta: list[tuple[int, float]] = []
     last: dict[str, float] = {}
@@ -269,13 +272,12 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         rate = len(pending) * per_step / max(elapsed, 1e-9)
         rows = []
         for (at_step, epoch_f), vals in zip(rows_meta, values, strict=True):
-            row = {"step": at_step, "epoch": round(epoch_f, 4), **dict(zip(names, vals, strict=True)),
-                   "img_per_s": round(rate, 1)}
-            bad = [n for n, v in zip(names, vals, strict=True) if not math.isfinite(v)]
-            if bad:
-                raise SslCeError(f"loss {bad[0]} became {row[bad[0]]} at step {at_step}; the last good checkpoint "
-                                 f"is {ckpt_path} (lower the learning rates or use --precision fp32)")
-            rows.append(row)
+            row = {"step": at_step, "epoch": round(epoch_f, 4), **dict(zip(names, vals, strict=True))}
+            check_finite(row, at_step, ckpt_path)
+            collapsed, message = collapse.update(row)
+            if message and ddp.main:
+                warnings.warn(message, stacklevel=1)
+            rows.append({**row, "d_collapsed": int(collapsed), "img_per_s": round(rate, 1)})
         last.update(dict(zip(names, values[-1], strict=True)))
         if log is not None:
             log.write(rows)
@@ -318,7 +320,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         flush()
         checkpoint(step)
         bar.close()
-        raise SslCeError(f"interrupted at step {step}; checkpoint saved, continue with --resume --out {out}") from None
+        raise Interrupted(f"interrupted at step {step}; checkpoint saved, continue with --resume --out {out}") from None
     bar.close()
     elapsed = time.perf_counter() - started
     if ddp.world > 1:

@@ -96,3 +96,14 @@ def test_torchrun_trains_with_two_processes_on_cpu(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count("trained 3 steps") == 1  # only rank 0 reports
     assert '"world_size": 2' in (tmp_path / "ddp" / "run.json").read_text()
+
+
+def test_strict_refuses_a_broken_image_in_one_line(tmp_path: Path) -> None:
+    from .conftest import write_images
+
+    write_images(tmp_path / "imgs", 12, size=(40, 40))
+    (tmp_path / "imgs" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    result = ssl_ce("pretrain", "--data", "folder", "--data-root", str(tmp_path / "imgs"), "--strict",
+                    "--out", str(tmp_path / "run"), "--no-progress", cwd=tmp_path)
+    assert result.returncode == 2 and "broken.png" in result.stderr and "drop --strict" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()

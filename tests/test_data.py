@@ -63,7 +63,7 @@ def test_folder_errors_are_one_line_user_errors(tmp_path: Path) -> None:
     with pytest.raises(SslCeError, match="not found"):
         build_dataset(DataConfig(source="folder", root=str(tmp_path / "missing")), "train", 32)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SslCeError, match="no readable images"):
+    with pytest.raises(SslCeError, match="no images under"):
         build_dataset(DataConfig(source="folder", root=str(tmp_path / "empty")), "train", 32)
 
 
@@ -73,6 +73,39 @@ def test_corrupt_files_are_skipped_with_a_warning(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="skipped 1 unreadable"):
         data = build_dataset(DataConfig(source="folder", root=str(tmp_path)), "train", 16)
     assert len(data) == 11  # 13 files, every 10th held out, the broken one skipped
+
+
+def test_truncated_images_are_skipped_or_refused_with_strict(tmp_path: Path) -> None:
+    paths = write_images(tmp_path, 12, size=(40, 40))
+    whole = paths[0].read_bytes()
+    paths[0].write_bytes(whole[: len(whole) // 2])  # the header parses, the pixels do not
+    with pytest.warns(UserWarning, match="skipped 1 unreadable image"):
+        data = build_dataset(DataConfig(source="folder", root=str(tmp_path)), "train", 16)
+    assert len(data) == 10  # 12 files, the 10th held out for test, the truncated one skipped
+    with pytest.raises(SslCeError, match=f"cannot read image {paths[0]}.*drop --strict"):
+        build_dataset(DataConfig(source="folder", root=str(tmp_path), strict=True), "train", 16)
+
+
+def test_a_folder_of_only_broken_files_is_refused(tmp_path: Path) -> None:
+    for i in range(3):
+        (tmp_path / f"{i}.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    with pytest.raises(SslCeError, match="all 3 files failed to decode"):
+        build_dataset(DataConfig(source="folder", root=str(tmp_path)), "train", 16)
+
+
+def test_small_images_are_upscaled_with_a_warning(tmp_path: Path) -> None:
+    write_images(tmp_path, 3, size=(12, 9))
+    with pytest.warns(UserWarning, match="smaller than the model input"):
+        data = build_dataset(DataConfig(source="folder", root=str(tmp_path)), "train", 32)
+    assert data[0][0].shape == (3, 32, 32)
+
+
+def test_large_folders_are_decoded_on_demand(tmp_path: Path) -> None:
+    write_images(tmp_path, 12, size=(40, 40))
+    lazy = build_dataset(DataConfig(source="folder", root=str(tmp_path), in_memory_max_images=5), "train", 16)
+    eager = build_dataset(DataConfig(source="folder", root=str(tmp_path)), "train", 16)
+    assert type(lazy).__name__ == "FileImages" and type(eager).__name__ == "TensorImages"
+    assert torch.equal(lazy.__getitems__([0, 3])[0], eager.__getitems__([0, 3])[0])
 
 
 @pytest.mark.parametrize("mode, suffix", [("L", ".png"), ("RGBA", ".png"), ("P", ".png"), ("CMYK", ".jpg"),

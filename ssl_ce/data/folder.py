@@ -9,10 +9,11 @@ from pathlib import Path
 
 import torch
 from PIL import Image
+from tqdm import tqdm
 
 from ssl_ce.config import DataConfig
-from ssl_ce.data.datasets import DATASETS, FileImages
-from ssl_ce.data.images import IMAGE_EXTENSIONS
+from ssl_ce.data.datasets import DATASETS, FileImages, ImageDataset, TensorImages
+from ssl_ce.data.images import IMAGE_EXTENSIONS, load_image
 from ssl_ce.errors import SslCeError
 
 HELD_OUT_EVERY = 10
@@ -22,19 +23,40 @@ def list_images(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
 
 
-def _readable(paths: list[Path]) -> list[Path]:
-    """Drops files whose header PIL cannot parse, with one warning naming how many."""
+def _readable_headers(paths: list[Path]) -> list[Path]:
+    """Drops files whose header PIL cannot parse (the lazy path for folders too big to decode up front)."""
     good = []
     for path in paths:
         try:
             with Image.open(path) as image:
                 image.verify()
             good.append(path)
-        except Exception:  # noqa: BLE001 (PIL raises many types for bad files; counted below)
+        except Exception:  # noqa: BLE001 (PIL raises many types for bad files; counted by the caller)
             continue
-    if len(good) < len(paths):
-        warnings.warn(f"skipped {len(paths) - len(good)} unreadable image(s) out of {len(paths)}", stacklevel=2)
     return good
+
+
+def decode_all(paths: list[Path], size: int, strict: bool) -> tuple[list[Path], list[torch.Tensor]]:
+    """Decodes every image once, fitted to `size` (a decoded-image cache: training never touches the disk
+    again). Unreadable files are skipped, or with `strict` refused naming the first one."""
+    good, images = [], []
+    for path in tqdm(paths, desc="decoding images", unit="img", disable=len(paths) < 1000, leave=False):
+        try:
+            images.append(load_image(path, size))
+        except SslCeError as exc:
+            if strict:
+                raise SslCeError(f"{exc} (remove it, or drop --strict to skip unreadable images)") from None
+            continue
+        good.append(path)
+    return good, images
+
+
+def _count_small(paths: list[Path], size: int) -> int:
+    small = 0
+    for path in paths:
+        with Image.open(path) as image:
+            small += min(image.size) < size
+    return small
 
 
 def _split_files(root: Path, split: str) -> tuple[Path, list[Path]]:
@@ -51,18 +73,37 @@ def _split_files(root: Path, split: str) -> tuple[Path, list[Path]]:
 
 
 @DATASETS.register("folder")
-def folder(cfg: DataConfig, split: str, size: int) -> FileImages:
+def folder(cfg: DataConfig, split: str, size: int) -> ImageDataset:
+    """In memory (decoded once) up to `data.in_memory_max_images` images, decoded on demand above that."""
     root = Path(cfg.root or "")
     if not root.is_dir():
         raise SslCeError(f"image folder not found: {root} (pass --data-root DIR)")
-    base, paths = _split_files(root, split)
-    paths = _readable(paths)
+    base, found = _split_files(root, split)
+    if not found:
+        raise SslCeError(f"no images under {base} (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})")
+    in_memory = len(found) <= cfg.in_memory_max_images
+    if in_memory:
+        paths, images = decode_all(found, size, cfg.strict)
+    else:
+        paths, images = _readable_headers(found), []
+        if cfg.strict and len(paths) < len(found):
+            bad = next(p for p in found if p not in set(paths))
+            raise SslCeError(f"cannot read image {bad} (remove it, or drop --strict to skip unreadable images)")
     if not paths:
-        raise SslCeError(f"no readable images under {base} (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})")
+        raise SslCeError(f"no readable images under {base}: all {len(found)} files failed to decode")
+    if len(paths) < len(found):
+        warnings.warn(f"skipped {len(found) - len(paths)} unreadable image(s) out of {len(found)} in {base} "
+                      "(use --strict to stop instead)", stacklevel=2)
+    small = _count_small(paths, size)
+    if small:
+        warnings.warn(f"{small} image(s) in {base} are smaller than the model input ({size}x{size}) and were "
+                      "upscaled", stacklevel=2)
     classes = sorted({p.relative_to(base).parts[0] for p in paths if len(p.relative_to(base).parts) > 1})
     if classes and all(len(p.relative_to(base).parts) > 1 for p in paths):
         index = {name: i for i, name in enumerate(classes)}
         labels = torch.tensor([index[p.relative_to(base).parts[0]] for p in paths])
     else:
         classes, labels = [], torch.full((len(paths),), -1)
+    if in_memory:
+        return TensorImages(torch.stack(images), labels, classes, size)
     return FileImages(paths, labels, classes, size)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from ssl_ce.errors import SslCeError
 
@@ -45,21 +45,22 @@ def to_tensor(image: Image.Image) -> torch.Tensor:
     return torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1).contiguous()
 
 
-def load_image(path: str | Path, size: int) -> torch.Tensor:
-    """Reads `path` as a (3, size, size) uint8 tensor; unreadable files raise SslCeError naming the file."""
+def decode_rgb(path: str | Path) -> Image.Image:
+    """Fully decodes `path` into an 8-bit RGB image; any file PIL cannot decode (unknown format, truncated,
+    corrupt, or malformed in ways that make PIL raise something else) raises SslCeError naming the file."""
     try:
         with Image.open(path) as image:
             image.load()
-            return to_tensor(fit_square(to_rgb(image), size))
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise SslCeError(f"cannot read image {path}: {exc}") from None
+            return to_rgb(image)
+    except Exception as exc:  # noqa: BLE001 (malformed files make PIL raise many types)
+        raise SslCeError(f"cannot read image {path}: {exc or type(exc).__name__}") from None
+
+
+def load_image(path: str | Path, size: int) -> torch.Tensor:
+    """Reads `path` as a (3, size, size) uint8 tensor (smaller images are upscaled)."""
+    return to_tensor(fit_square(decode_rgb(path), size))
 
 
 def load_image_any_size(path: str | Path) -> np.ndarray:
-    """Reads `path` at its own size as an (H, W, 3) uint8 RGB array; unreadable files raise SslCeError."""
-    try:
-        with Image.open(path) as image:
-            image.load()
-            return np.asarray(to_rgb(image), dtype=np.uint8).copy()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise SslCeError(f"cannot read image {path}: {exc}") from None
+    """Reads `path` at its own size as an (H, W, 3) uint8 RGB array."""
+    return np.asarray(decode_rgb(path), dtype=np.uint8).copy()
