@@ -1,7 +1,6 @@
 """The real `ssl-ce` command, run as a user would (a subprocess, the installed entry point)."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +15,10 @@ TINY = ["--set", "data.crops_per_photo=2", "--set", "model.bottleneck=32", "--ba
 
 
 def ssl_ce(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    exe = shutil.which("ssl-ce")
-    command = [exe] if exe else [sys.executable, "-m", "ssl_ce.cli"]
-    return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+    """The command line of this source tree (whatever is installed), as a user runs it."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "ssl_ce.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=600, check=False, env=env)
 
 
 def test_help_lists_the_commands_and_options() -> None:
