@@ -73,7 +73,7 @@ def main() -> None:
     matrix.loc["best classical"] = best[MASKS]
     fig, ax = plt.subplots(figsize=(5.2, 3.6))
     image = ax.imshow(matrix.values, cmap="viridis")
-    ax.set_xticks(range(len(MASKS)), MASKS)
+    ax.set_xticks(range(len(MASKS)), MASKS, rotation=20, ha="right")
     ax.set_yticks(range(len(matrix)), [f"trained: {m}" for m in MASKS] + ["best classical"])
     for (r, c), value in pd.DataFrame(matrix.values).stack().items():
         ax.text(c, r, f"{value:.1f}", ha="center", va="center", color="white", fontsize=9)
