@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -55,6 +56,12 @@ class FileImages(ImageDataset):
     def __getitems__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         images = torch.stack([load_image(self.paths[i], self.size) for i in indices])
         return images, self.labels[torch.as_tensor(indices, dtype=torch.long)]
+
+
+def all_images(dataset: ImageDataset, indices: np.ndarray | None = None) -> torch.Tensor:
+    """uint8 images of `dataset` (or of `indices`), gathered in batches of 1024."""
+    idx = np.arange(len(dataset)) if indices is None else indices
+    return torch.cat([dataset.__getitems__(idx[s : s + 1024].tolist())[0] for s in range(0, len(idx), 1024)])
 
 
 def resize_batch(images: torch.Tensor, size: int) -> torch.Tensor:

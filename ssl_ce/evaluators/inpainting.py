@@ -21,6 +21,7 @@ from ssl_ce import __version__
 from ssl_ce.checkpoint import load_checkpoint, load_module
 from ssl_ce.config import Config, MaskConfig
 from ssl_ce.data import build_dataset
+from ssl_ce.data.datasets import all_images
 from ssl_ce.data.folder import list_images
 from ssl_ce.data.images import load_image_any_size
 from ssl_ce.data.masks import Region, make_masks
@@ -29,7 +30,7 @@ from ssl_ce.evaluators import Evaluator, data_options, run_options
 from ssl_ce.evaluators.classification import eval_data_config
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, mean_scores
 from ssl_ce.evaluators.knn import build_index, normalise, search
-from ssl_ce.evaluators.nn_retrieval import all_images, hog_features
+from ssl_ce.evaluators.nn_retrieval import hog_features
 from ssl_ce.inpainters import CLASSICAL, mean_fill
 from ssl_ce.methods import output_region
 from ssl_ce.models import build_model, input_size

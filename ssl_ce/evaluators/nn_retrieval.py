@@ -22,7 +22,7 @@ from skimage.feature import hog
 from ssl_ce import __version__
 from ssl_ce.config import MaskConfig
 from ssl_ce.data import build_dataset
-from ssl_ce.data.datasets import ImageDataset
+from ssl_ce.data.datasets import ImageDataset, all_images
 from ssl_ce.data.masks import make_masks
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators import Evaluator, data_options, run_options
@@ -50,12 +50,6 @@ COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_s
            "ssl_ce_version", "git_commit", "date"]
 PSNR_CAP_DB = 100.0  # a perfect match has infinite PSNR; capped so tables stay numeric
 GRID_NEIGHBOURS = 8
-
-
-def all_images(dataset: ImageDataset, indices: np.ndarray | None = None) -> torch.Tensor:
-    """uint8 images of `dataset` (or of `indices`), gathered in batches."""
-    idx = np.arange(len(dataset)) if indices is None else indices
-    return torch.cat([dataset.__getitems__(idx[s : s + 1024].tolist())[0] for s in range(0, len(idx), 1024)])
 
 
 def hog_features(images: torch.Tensor) -> np.ndarray:
