@@ -6,7 +6,15 @@ import pytest
 import torch
 
 from ssl_ce.evaluators import nn_retrieval
-from ssl_ce.evaluators.knn import build_index, normalise, precision_at_k, recall_at_k, search, weighted_knn_predict
+from ssl_ce.evaluators.knn import (
+    IndexSettings,
+    build_index,
+    normalise,
+    precision_at_k,
+    recall_at_k,
+    search,
+    weighted_knn_predict,
+)
 from ssl_ce.evaluators.nn_retrieval import COLUMNS, PSNR_CAP_DB, centre_errors, run_nn_retrieval
 from ssl_ce.train import train
 
@@ -25,7 +33,7 @@ def test_exact_search_matches_numpy_brute_force() -> None:
     assert np.allclose(sims, np.take_along_axis(queries @ gallery.T, reference, axis=1), atol=1e-5)
 
 
-@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+@pytest.mark.parametrize("kind", ["ivf", "hnsw", "pca"])
 def test_approximate_indexes_find_most_exact_neighbours(kind: str) -> None:
     centres = _random(20, 32, 2)
     rng = np.random.default_rng(3)
@@ -35,6 +43,15 @@ def test_approximate_indexes_find_most_exact_neighbours(kind: str) -> None:
     _, approx = search(build_index(gallery, kind), queries, 10)
     assert recall_at_k(approx, exact) > 0.8
     assert recall_at_k(exact, exact) == 1.0
+
+
+def test_pca_index_returns_cosine_similarities_like_exact_search() -> None:
+    """The pca index searches by L2 internally; what it returns must still be cosine, best first."""
+    gallery, queries = _random(2000, 64, 4), _random(50, 64, 5)
+    exact_sims, exact = search(build_index(gallery, "flat"), queries, 5)
+    sims, ids = search(build_index(gallery, "pca", IndexSettings(pca_dim=64)), queries, 5)
+    assert np.array_equal(ids, exact)
+    assert np.allclose(sims, exact_sims, atol=1e-4)
 
 
 def test_knn_is_perfect_on_gallery_items_and_at_chance_on_shuffled_labels() -> None:

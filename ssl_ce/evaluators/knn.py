@@ -1,7 +1,10 @@
 """Nearest-neighbour search on FAISS and the k-NN protocols on top of it, as pure functions of features.
 
 Features are L2-normalised float32, so inner product = cosine similarity. `flat` is exact (a matrix
-multiplication); `ivf` (IVF-Flat, nlist/nprobe) and `hnsw` are approximate.
+multiplication); `ivf` (IVF-Flat, nlist/nprobe), `hnsw` and `pca` are approximate. `pca` searches exactly in a
+PCA-reduced space and re-ranks `k_factor * k` candidates with the full vectors; it searches by L2 distance,
+because PCA centres the data and inner products of centred projections rank neighbours wrongly, while for unit
+vectors L2 ranks exactly like cosine (|a - b|^2 = 2 - 2 cos) and survives the centring.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import faiss
 import numpy as np
 import torch
 
-INDEX_KINDS = ("flat", "ivf", "hnsw")
+INDEX_KINDS = ("flat", "ivf", "hnsw", "pca")
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class IndexSettings:
     hnsw_m: int = 32  # hnsw: links per node
     ef_search: int = 128  # hnsw: candidate list at query time
     ef_construction: int = 80
+    pca_dim: int = 128  # pca: dimensions of the coarse search
+    k_factor: int = 4  # pca: candidates re-ranked exactly, per neighbour asked for
 
 
 def normalise(features: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -47,6 +52,11 @@ def build_index(gallery: np.ndarray, kind: str = "flat", settings: IndexSettings
         index = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = settings.ef_construction
         index.hnsw.efSearch = settings.ef_search
+    elif kind == "pca":
+        coarse = faiss.index_factory(dim, f"PCA{min(settings.pca_dim, dim)},Flat", faiss.METRIC_L2)
+        coarse.train(gallery)
+        index = faiss.IndexRefineFlat(coarse)
+        index.k_factor = settings.k_factor
     else:
         raise ValueError(f"index kind must be one of {INDEX_KINDS}, got {kind!r}")
     index.add(gallery)
@@ -54,13 +64,16 @@ def build_index(gallery: np.ndarray, kind: str = "flat", settings: IndexSettings
 
 
 def search(index: faiss.Index, queries: np.ndarray, k: int, batch: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """(similarities, indices), each (n_queries, k), best first; queries searched in batches."""
+    """(cosine similarities, indices), each (n_queries, k), best first; queries searched in batches."""
     sims, ids = [], []
     for start in range(0, len(queries), batch):
         s, i = index.search(queries[start : start + batch], k)
         sims.append(s)
         ids.append(i)
-    return np.concatenate(sims), np.concatenate(ids)
+    sims_all = np.concatenate(sims)
+    if index.metric_type == faiss.METRIC_L2:  # unit vectors: squared L2 distance = 2 - 2 cos
+        sims_all = 1 - sims_all / 2
+    return sims_all, np.concatenate(ids)
 
 
 def weighted_knn_predict(sims: np.ndarray, ids: np.ndarray, gallery_labels: np.ndarray, num_classes: int,

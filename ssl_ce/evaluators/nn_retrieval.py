@@ -4,7 +4,7 @@
 - `context`: queries and gallery encoded with their centre dropped (the pretraining centre mask); the
   nearest neighbour's true centre fills the query's hole, scored against the query's true centre (the
   paper's NN-inpainting), beside the same retrieval on HOG features and on raw pixels.
-Approximate indexes (ivf, hnsw) also report recall@k against exact search.
+Approximate indexes (ivf, hnsw, pca) also report recall@k against exact search.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from ssl_ce.evaluators.knn import (
 )
 from ssl_ce.evaluators.linear_probe import topk_accuracy
 from ssl_ce.plots import save_retrieval_grid
-from ssl_ce.pretrained import load_encoder
+from ssl_ce.pretrained import load_trained_encoder
 from ssl_ce.provenance import git_commit
 from ssl_ce.train import Dist, resolve_device
 
@@ -77,10 +77,11 @@ def timed_search(gallery: np.ndarray, queries: np.ndarray, kind: str, k: int,
 
 def run_nn_retrieval(checkpoint: Path, dataset: str | None = None, data_root: str | None = None,
                      mode: str = "knn", index: str = "flat", k: int = 20, temperature: float = 0.07,
-                     queries: int | None = None, nlist: int | None = None, nprobe: int = 16, seed: int = 0,
-                     device: str = "auto", results_dir: str = "results", progress: bool = True) -> list[dict[str, Any]]:
+                     queries: int | None = None, nlist: int | None = None, nprobe: int = 16, pca_dim: int = 128,
+                     seed: int = 0, device: str = "auto", results_dir: str = "results",
+                     progress: bool = True) -> list[dict[str, Any]]:
     start = time.perf_counter()
-    loaded = load_encoder(checkpoint)
+    loaded = load_trained_encoder(checkpoint)
     data_cfg = eval_data_config(loaded.checkpoint.config.data, dataset, data_root)
     size = loaded.input_size
     gallery_set = build_dataset(data_cfg, "train", size)
@@ -111,7 +112,7 @@ def run_nn_retrieval(checkpoint: Path, dataset: str | None = None, data_root: st
         spaces["hog"] = (normalise(hog_features(holed_gallery)), normalise(hog_features(holed_queries)))
         spaces["pixels"] = (normalise(holed_gallery.flatten(1).float() - 127.5),
                             normalise(holed_queries.flatten(1).float() - 127.5))
-    settings = IndexSettings(nlist=nlist, nprobe=nprobe)
+    settings = IndexSettings(nlist=nlist, nprobe=nprobe, pca_dim=pca_dim)
     gallery_labels, query_labels = gallery_set.labels.numpy(), query_set.labels[query_idx].numpy()
     labelled = gallery_labels.min() >= 0 and len(gallery_set.class_names) > 1
     base = {"method": cfg.method.name, "checkpoint": str(checkpoint), "model": cfg.model.name,
@@ -171,12 +172,15 @@ NN_RETRIEVAL = Evaluator(
         *data_options(),
         click.Option(["--mode"], type=click.Choice(["knn", "context"]), default="knn", show_default=True),
         click.Option(["--index"], type=click.Choice(list(INDEX_KINDS)), default="flat", show_default=True,
-                     help="flat is exact; ivf and hnsw are approximate (recall@k reported)."),
+                     help="flat is exact; ivf, hnsw and pca (PCA search + exact re-ranking) are approximate "
+                          "(recall@k reported)."),
         click.Option(["-k"], type=int, default=20, show_default=True, help="Neighbours per query."),
         click.Option(["--temperature"], type=float, default=0.07, show_default=True, help="k-NN vote temperature."),
         click.Option(["--queries"], type=int, help="Use N random test images as queries [default: all]."),
         click.Option(["--nlist"], type=int, help="ivf: clusters [default: about 4 sqrt(gallery)]."),
         click.Option(["--nprobe"], type=int, default=16, show_default=True, help="ivf: clusters searched."),
+        click.Option(["--pca-dim"], type=int, default=128, show_default=True,
+                     help="pca: dimensions of the coarse search."),
         *run_options(),
     ],
 )
