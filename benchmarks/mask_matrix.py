@@ -13,15 +13,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from ssl_ce.checkpoint import CHECKPOINT_NAME
 from ssl_ce.config import load_config
 from ssl_ce.evaluators.inpainting import run_inpainting
+from ssl_ce.plots import plot_mask_matrix
 from ssl_ce.train import train
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,17 +68,7 @@ def main() -> None:
     best = frame[frame.trained_mask.str.startswith("classical")].groupby("test_mask")["psnr_db"].max()
     matrix = models.pivot(index="trained_mask", columns="test_mask", values="psnr_db").loc[MASKS, MASKS]
     matrix.loc["best classical"] = best[MASKS]
-    fig, ax = plt.subplots(figsize=(5.2, 3.6))
-    image = ax.imshow(matrix.values, cmap="viridis")
-    ax.set_xticks(range(len(MASKS)), MASKS, rotation=20, ha="right")
-    ax.set_yticks(range(len(matrix)), [f"trained: {m}" for m in MASKS] + ["best classical"])
-    for (r, c), value in pd.DataFrame(matrix.values).stack().items():
-        ax.text(c, r, f"{value:.1f}", ha="center", va="center", color="white", fontsize=9)
-    ax.set_xlabel("test mask")
-    ax.set_title("Inpainting PSNR (dB) over the hole, CIFAR-10 test", fontsize=9)
-    fig.colorbar(image, ax=ax)
-    fig.tight_layout()
-    fig.savefig(results / "mask_matrix.png", dpi=120)
+    plot_mask_matrix(matrix, results / "mask_matrix.png", "Inpainting PSNR (dB) over the hole, CIFAR-10 test")
     print(matrix.round(2).to_string())
 
 

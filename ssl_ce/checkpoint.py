@@ -20,6 +20,8 @@ from ssl_ce.config import Config, config_from_dict
 from ssl_ce.errors import SslCeError
 
 FORMAT = "ssl-ce-checkpoint/1"
+EXPORT_FORMAT = "ssl-ce-export/1"  # weights only (see ssl_ce.export); read by the same loader
+EXPORT_PREFIXES = {"encoder": "generator.encoder", "inpainter": "generator"}  # part -> checkpoint namespace
 CHECKPOINT_NAME = "checkpoint.safetensors"
 
 
@@ -30,6 +32,7 @@ class Checkpoint:
     epoch: int
     tensors: dict[str, torch.Tensor]
     metadata: dict[str, str]
+    part: str = "training"  # "training" (a pretrain checkpoint), or an export's "encoder" / "inpainter"
 
     def module_state(self, prefix: str) -> dict[str, torch.Tensor]:
         """The state_dict saved under `prefix` ("generator", "discriminator")."""
@@ -83,7 +86,7 @@ def save_checkpoint(path: Path, config: Config, step: int, epoch: int, modules: 
 
 
 def read_metadata(path: str | Path) -> dict[str, str]:
-    """The metadata of an ssl-ce checkpoint; anything else raises SslCeError saying what the file is not."""
+    """The metadata of an ssl-ce checkpoint or export; anything else raises SslCeError saying what it is not."""
     path = Path(path)
     if not path.is_file():
         raise SslCeError(f"checkpoint not found: {path}")
@@ -92,21 +95,33 @@ def read_metadata(path: str | Path) -> dict[str, str]:
             metadata = f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as exc:
         raise SslCeError(f"{path} is not a safetensors checkpoint ({exc})") from None
-    if metadata.get("format") != FORMAT:
-        raise SslCeError(f"{path} is a safetensors file but not an ssl-ce checkpoint (no '{FORMAT}' format tag)")
+    if metadata.get("format") not in (FORMAT, EXPORT_FORMAT):
+        raise SslCeError(f"{path} is a safetensors file but not an ssl-ce checkpoint (no '{FORMAT}' or "
+                         f"'{EXPORT_FORMAT}' format tag)")
     return metadata
 
 
 def load_checkpoint(path: str | Path, prefixes: tuple[str, ...] | None = None) -> Checkpoint:
-    """Reads a checkpoint; with `prefixes`, only tensors under them (evaluators need no optimiser state)."""
+    """Reads a checkpoint; with `prefixes`, only tensors under them (evaluators need no optimiser state).
+
+    An export is read into the checkpoint's key namespace (its clean keys prefixed back, half precision
+    widened to fp32), so everything that loads checkpoints also loads exports.
+    """
     metadata = read_metadata(path)
+    part = metadata.get("part", "training")
+    head = f"{EXPORT_PREFIXES[part]}." if part in EXPORT_PREFIXES else ""
     tensors = {}
-    with safe_open(str(path), framework="pt") as f:
-        for key in f.keys():  # noqa: SIM118 (safe_open is not a dict)
-            if prefixes is None or key.split(".", 1)[0] in prefixes:
-                tensors[key] = f.get_tensor(key)
-    config = config_from_dict(json.loads(metadata["config"]))
-    return Checkpoint(config, int(metadata["step"]), int(metadata["epoch"]), tensors, metadata)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            for stored in f.keys():  # noqa: SIM118 (safe_open is not a dict)
+                key = head + stored
+                if prefixes is None or key.split(".", 1)[0] in prefixes:
+                    value = f.get_tensor(stored)
+                    tensors[key] = value.float() if head and value.dtype in (torch.float16, torch.bfloat16) else value
+        config = config_from_dict(json.loads(metadata["config"]))
+    except (SafetensorError, OSError, ValueError, KeyError) as exc:
+        raise SslCeError(f"{path} is damaged: {exc}") from None
+    return Checkpoint(config, int(metadata["step"]), int(metadata["epoch"]), tensors, metadata, part)
 
 
 def load_module(module: nn.Module, state: dict[str, torch.Tensor], what: str) -> None:

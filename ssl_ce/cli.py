@@ -67,6 +67,8 @@ def cli() -> None:
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Any config value, e.g. --set method.adv_weight=0 (repeatable).")
+@click.option("--tensorboard", is_flag=True, default=None,
+              help="Also log to <out>/tensorboard (needs the tensorboard package).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (logs still go to metrics.csv).")
 def pretrain(config: str | None, out: str | None, resume: bool, sets: tuple[str, ...], no_progress: bool,
              **options: Any) -> None:
@@ -76,7 +78,7 @@ def pretrain(config: str | None, out: str | None, resume: bool, sets: tuple[str,
     keys = {"source": "data.source", "data_root": "data.root", "download": "data.download", "strict": "data.strict",
             "model": "model.name", "mask": "mask.type", "method": "method.name", "epochs": "train.epochs",
             "max_steps": "train.max_steps", "batch_size": "train.batch_size", "precision": "train.precision",
-            "device": "train.device", "seed": "train.seed"}
+            "device": "train.device", "seed": "train.seed", "tensorboard": "train.tensorboard"}
     overrides = {keys[name]: value for name, value in options.items() if value is not None}
     overrides.update(_parse_set(sets))
     if out is None:
@@ -135,6 +137,58 @@ def eval_command(evaluator: Any) -> click.Command:
 @cli.group(cls=EvalGroup, name="eval")
 def eval_group() -> None:
     """Judge a checkpoint's encoder; each evaluator appends rows to a CSV table under results/."""
+
+
+@cli.command()
+@click.argument("checkpoint", type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The export file (.safetensors).")
+@click.option("--part", type=click.Choice(["encoder", "inpainter"]), default="encoder", show_default=True,
+              help="encoder: the feature extractor; inpainter: the whole generator (encoder and decoder).")
+@click.option("--fp16", is_flag=True, help="Store the weights in half precision (half the size; loaded as fp32).")
+@click.option("--results", default="results", show_default=True, type=click.Path(file_okay=False),
+              help="Results tables whose rows for this checkpoint are recorded in the export.")
+def export(checkpoint: str, out: str, part: str, fp16: bool, results: str) -> None:
+    """Write a standalone safetensors file of a checkpoint's encoder or inpainter, with its provenance."""
+    from ssl_ce.export import export_checkpoint
+
+    metadata = export_checkpoint(Path(checkpoint), Path(out), part, fp16, Path(results))
+    evaluations = len(json.loads(metadata["evaluations"]))
+    click.echo(f"wrote {out}: {metadata['model']} {part}, {int(metadata['parameters']):,} parameters, "
+               f"{metadata['dtype']}, {evaluations} recorded evaluation(s)")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--results", default="results", show_default=True, type=click.Path(file_okay=False),
+              help="For training checkpoints: where to look for their evaluations.")
+def info(file: str, results: str) -> None:
+    """Say what a checkpoint or export is: architecture, parameters, method, data, steps, evaluations."""
+    from ssl_ce.export import describe
+
+    for field, value in describe(Path(file), Path(results)):
+        click.echo(f"{field + ':':22s} {value}")
+
+
+@cli.command()
+@click.option("--budget", type=click.Choice(["quick", "standard"]), default="quick", show_default=True,
+              help="quick: built-in photos, minutes on a laptop; standard: CIFAR-10, about an hour and a half "
+                   "on 2 CPU cores (its REPORT.md is the one committed under results/).")
+@click.option("--data-root", type=click.Path(), help="standard: folder holding cifar-10-batches-py.")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Where REPORT.md and its tables go [default: results/ for standard, runs/report-quick/ for quick].")
+@click.option("--runs", type=click.Path(file_okay=False),
+              help="Run directories; finished runs there are reused [default: runs/report-<budget>/].")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--no-progress", is_flag=True, help="No progress bars.")
+def report(budget: str, data_root: str | None, out: str | None, runs: str | None, device: str,
+           no_progress: bool) -> None:
+    """Pretrain every method with one budget, run every evaluator on each, and write REPORT.md."""
+    from ssl_ce.report import run_report
+
+    out_dir = Path(out or ("results" if budget == "standard" else "runs/report-quick"))
+    path = run_report(budget, out_dir, Path(runs or f"runs/report-{budget}"), data_root, device,
+                      progress=not no_progress, log=lambda line: click.echo(line, err=True))
+    click.echo(f"wrote {path}")
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> str:

@@ -111,10 +111,13 @@ class TrainConfig:
     batch_size: int = 64
     precision: Literal["fp32", "bf16", "fp16"] = "bf16"
     channels_last: bool = True
+    fused_adam: bool = True  # one fused kernel per optimiser step (CPU and CUDA)
+    compile: bool = False  # torch.compile the networks (see benchmarks/throughput.py for when it pays)
     seed: int = 0
     device: str = "auto"  # auto: CUDA when present, else CPU
     checkpoint_every: int = 100  # steps; a checkpoint is also written at each epoch end and at the end
     grid_images: int = 8  # images in the per-epoch inpainting grid
+    tensorboard: bool = False  # also log losses, img/s and the grids to <run>/tensorboard (pip install tensorboard)
     deterministic: bool = False  # torch.use_deterministic_algorithms (slower; bit-identical CPU reruns)
     collapse_steps: int = 200  # flag discriminator collapse after this many consecutive collapsed steps
     collapse_d_loss: float = 0.01  # ... a step is collapsed when D loss is below this

@@ -84,3 +84,20 @@ def save_image_table(columns: dict[str, list[np.ndarray]], png: Path, title: str
     fig.tight_layout()
     fig.savefig(png, dpi=120)
     plt.close(fig)
+
+
+def plot_mask_matrix(matrix: pd.DataFrame, png: Path, title: str) -> None:
+    """Heat-map of PSNR by trained mask (rows) and test mask (columns), each cell labelled with its value."""
+    fig, ax = plt.subplots(figsize=(5.4, 0.6 + 0.75 * len(matrix)))
+    image = ax.imshow(matrix.values.astype(float), cmap="viridis")
+    ax.set_xticks(range(matrix.shape[1]), list(matrix.columns), rotation=20, ha="right")
+    ax.set_yticks(range(len(matrix)), [r if r.startswith("best") else f"trained: {r}" for r in matrix.index])
+    for (r, c), value in pd.DataFrame(matrix.values).stack().items():
+        ax.text(c, r, f"{value:.1f}", ha="center", va="center", color="white", fontsize=9)
+    ax.set_xlabel("test mask")
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=120)
+    plt.close(fig)

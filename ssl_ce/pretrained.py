@@ -1,13 +1,21 @@
-"""Loading a trained encoder from a checkpoint, strictly: a mismatch is an error, never a partial load."""
+"""Loading trained networks from a checkpoint or an export, strictly: a mismatch is an error, never a partial
+load. These are the internal loaders the evaluators use; `ssl_ce.api` wraps them for users."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ssl_ce.checkpoint import Checkpoint, load_checkpoint, load_module
+from ssl_ce.config import Config
+from ssl_ce.data.masks import Region
+from ssl_ce.errors import SslCeError
+from ssl_ce.inpainters import mean_fill
 from ssl_ce.methods import output_region
 from ssl_ce.models import build_model, input_size
 
@@ -19,10 +27,63 @@ class LoadedEncoder:
     checkpoint: Checkpoint
 
 
-def load_encoder(path: str | Path) -> LoadedEncoder:
+def load_trained_encoder(path: str | Path) -> LoadedEncoder:
     """The encoder saved under `generator.encoder.*` (the same key for every method), in eval mode."""
     ckpt = load_checkpoint(path, prefixes=("generator",))
     size = input_size(ckpt.config.model)
     generator, _ = build_model(ckpt.config.model, output_region(ckpt.config, size).size)
     load_module(generator.encoder, ckpt.module_state("generator.encoder"), f"encoder in {path}")
     return LoadedEncoder(generator.encoder.eval(), size, ckpt)
+
+
+class ModelInpainter:
+    """A checkpoint's generator as an inpainter for images of any size."""
+
+    def __init__(self, checkpoint: Path, device: torch.device) -> None:
+        self.path = checkpoint
+        ckpt = load_checkpoint(checkpoint, prefixes=("generator",))
+        if ckpt.part == "encoder":
+            raise SslCeError(f"{checkpoint} is an encoder-only export; export the inpainter with "
+                             "`ssl-ce export CHECKPOINT --part inpainter`")
+        self.config: Config = ckpt.config
+        self.step = ckpt.step
+        self.size = input_size(self.config.model)
+        self.region: Region = output_region(self.config, self.size)
+        if self.config.method.name == "supervised":
+            raise SslCeError(f"{checkpoint} is a supervised classifier, not an inpainter")
+        generator, _ = build_model(self.config.model, self.region.size)
+        load_module(generator, ckpt.module_state("generator"), f"generator in {checkpoint}")
+        self.generator = generator.eval().to(device)
+        self.device = device
+        method = self.config.method
+        self.name = (f"{method.name} ({self.config.mask.type} mask, adv {method.adv_weight:g})"
+                     if method.name == "context-encoder" else method.name)
+
+    def outside_fraction(self, holes_small: list[np.ndarray]) -> float:
+        """Fraction of hole pixels (at model size) outside the region this model predicts."""
+        total = sum(h.sum() for h in holes_small)
+        inside = sum(self.region.crop(torch.from_numpy(h)).sum().item() for h in holes_small)
+        return 0.0 if total == 0 else 1 - inside / total
+
+    @torch.no_grad()
+    def __call__(self, images: list[np.ndarray], holes_small: list[np.ndarray],
+                 holes: list[np.ndarray]) -> list[np.ndarray]:
+        """Fills `holes` (full size); `holes_small` are the same holes at the model's input size."""
+        out = []
+        for image, hole_small, hole in zip(images, holes_small, holes, strict=True):
+            h, w = image.shape[:2]
+            x = torch.from_numpy(image).permute(2, 0, 1)[None].float()
+            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)
+            x = (x / 127.5 - 1).to(self.device)
+            hs = torch.from_numpy(hole_small)[None, None].float().to(self.device)
+            pred = self.generator(x * (1 - hs))
+            canvas = torch.from_numpy(mean_fill(image, hole)).permute(2, 0, 1)[None].float()
+            canvas = F.interpolate(canvas, size=(self.size, self.size), mode="bilinear", antialias=True,
+                                   align_corners=False) / 127.5 - 1
+            canvas = self.region.paste(canvas.to(self.device), pred.float())  # mean colour outside its region
+            full = F.interpolate(canvas, size=(h, w), mode="bilinear", align_corners=False)
+            full = ((full[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().byte().cpu().numpy()
+            filled = image.copy()
+            filled[hole] = full[hole]
+            out.append(filled)
+        return out

@@ -36,7 +36,9 @@ def markdown_table(frame: pd.DataFrame, digits: int = 2) -> str:
     """A GitHub markdown table of `frame` (index included), numbers to `digits` decimals."""
 
     def cell(value: Any) -> str:
-        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+        if isinstance(value, float):
+            return "" if value != value else f"{value:.{digits}f}"  # NaN: an empty cell
+        return str(value)
 
     header = [frame.index.name or "", *map(str, frame.columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

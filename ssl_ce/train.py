@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -124,6 +125,16 @@ def make_batch(images: torch.Tensor, labels: torch.Tensor, cfg: Config, generato
     return Batch(to_model_input(images, device, cfg.train.channels_last), masks, labels.to(device))
 
 
+def tensorboard_writer(out: Path):
+    """A SummaryWriter on <run>/tensorboard; TensorBoard is optional, so its absence is a one-line error."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise SslCeError("--tensorboard needs the tensorboard package: pip install tensorboard "
+                         "(or pip install 'ssl-ce[tensorboard]')") from None
+    return SummaryWriter(str(out / "tensorboard"))
+
+
 class MetricsLog:
     """metrics.csv, one row per step; on resume, rows after the checkpoint's step are dropped."""
 
@@ -194,12 +205,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
     memory_format = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
     for module in modules.values():
         module.to(device, memory_format=memory_format)
-    fused = device.type == "cuda"
-    betas = (cfg.optim.beta1, cfg.optim.beta2)
-    optimizers = {"g": torch.optim.Adam(method.generator.parameters(), lr=cfg.optim.lr_g, betas=betas, fused=fused)}
-    if method.discriminator is not None:
-        optimizers["d"] = torch.optim.Adam(method.discriminator.parameters(), lr=cfg.optim.lr_d, betas=betas,
-                                           fused=fused)
+    optimizers = make_optimizers(method, cfg, device)
 
     step = 0
     if resume:
@@ -207,7 +213,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         for name, module in modules.items():
             load_module(module, ckpt.module_state(name), f"{name} in {ckpt_path}")
         for name, optimizer in optimizers.items():
-            optimizer.load_state_dict(ckpt.optimizer_state(name))
+            restore_optimizer(optimizer, ckpt.optimizer_state(name))
         torch.set_rng_state(ckpt.tensors["extra.torch_rng"])
         step = ckpt.step
 
@@ -218,9 +224,9 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         if method.discriminator is not None:
             method.discriminator = nn.parallel.DistributedDataParallel(method.discriminator, device_ids=ids,
                                                                        forward_sync_buffers=False)
+    compile_modules(method, cfg)
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.train.precision == "fp16")
-    autocast = (torch.autocast(device.type, AUTOCAST_DTYPES[cfg.train.precision])
-                if cfg.train.precision in AUTOCAST_DTYPES else contextlib.nullcontext())
+    autocast = autocast_context(cfg.train.precision, device)
 
     def checkpoint(at_step: int) -> None:
         if ddp.main:
@@ -236,6 +242,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         (out / "run.json").write_text(json.dumps(run_info, indent=2))
         (out / "samples").mkdir(exist_ok=True)
     log = MetricsLog(out / "metrics.csv", step) if ddp.main else None
+    board = tensorboard_writer(out) if ddp.main and cfg.train.tensorboard else None
     grid_images, grid_labels = grid_set.__getitems__(list(range(min(cfg.train.grid_images, len(grid_set)))))
     grid_batch = make_batch(grid_images, grid_labels, cfg, torch.Generator().manual_seed(cfg.train.seed), device,
                             train=False)
@@ -250,8 +257,13 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         sampler.generator.train()
         if shown is not None:
             what = f"{cfg.mask.type} mask" if cfg.method.name == "context-encoder" else cfg.method.name
-            save_inpainting_grid(*shown, grid_batch.images, out / "samples" / f"epoch_{epoch:03d}.png",
+            png = out / "samples" / f"epoch_{epoch:03d}.png"
+            save_inpainting_grid(*shown, grid_batch.images, png,
                                  f"{cfg.model.name}, {what}, epoch {epoch} (step {step}), held-out images")
+            if board is not None:
+                from PIL import Image
+
+                board.add_image("samples", np.asarray(Image.open(png).convert("RGB")), step, dataformats="HWC")
         plot_loss_curves(out / "metrics.csv", out / "loss_curve.png", steps_per_epoch)
 
     collapse = CollapseMonitor(cfg.train)
@@ -281,6 +293,12 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         last.update(dict(zip(names, values[-1], strict=True)))
         if log is not None:
             log.write(rows)
+        if board is not None:
+            for row in rows:
+                for key, value in row.items():
+                    if key not in ("step", "epoch"):
+                        board.add_scalar(key, value, row["step"])
+            board.flush()
         bar.set_postfix({"img/s": f"{rate:.0f}", **{k: f"{v:.4f}" for k, v in last.items() if k in ("rec", "adv",
                                                                                                   "d_total")}})
         pending.clear()
@@ -320,14 +338,57 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         flush()
         checkpoint(step)
         bar.close()
+        if board is not None:
+            board.close()
         raise Interrupted(f"interrupted at step {step}; checkpoint saved, continue with --resume --out {out}") from None
     bar.close()
+    if board is not None:
+        board.close()
     elapsed = time.perf_counter() - started
     if ddp.world > 1:
         dist.barrier()
         dist.destroy_process_group()
     return TrainResult(out, ckpt_path, step, step // steps_per_epoch, images_seen / max(elapsed, 1e-9), last,
                        ddp.main)
+
+
+def make_optimizers(method: Method, cfg: Config, device: torch.device) -> dict[str, torch.optim.Optimizer]:
+    """Adam for G (and D when the method has one), fused into one kernel per step unless turned off."""
+    betas = (cfg.optim.beta1, cfg.optim.beta2)
+    fused = cfg.train.fused_adam and device.type in ("cpu", "cuda")
+    optimizers = {"g": torch.optim.Adam(method.generator.parameters(), lr=cfg.optim.lr_g, betas=betas, fused=fused)}
+    if method.discriminator is not None:
+        optimizers["d"] = torch.optim.Adam(method.discriminator.parameters(), lr=cfg.optim.lr_d, betas=betas,
+                                           fused=fused)
+    return optimizers
+
+
+def restore_optimizer(optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """load_state_dict, then give each moment tensor its parameter's memory layout: checkpoints store them
+    contiguous, and fused Adam walks parameter and moments as raw memory, so a channels_last weight with a
+    contiguous moment would be updated with the wrong moments."""
+    optimizer.load_state_dict(state)
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            moments = optimizer.state.get(param, {})
+            for key, value in moments.items():
+                if torch.is_tensor(value) and value.shape == param.shape and value.stride() != param.stride():
+                    moments[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
+
+
+def compile_modules(method: Method, cfg: Config) -> None:
+    """torch.compile in place (`Module.compile`), so state_dict keys and checkpoints stay the same."""
+    if cfg.train.compile:
+        method.generator.compile()
+        if method.discriminator is not None:
+            method.discriminator.compile()
+
+
+def autocast_context(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
+    """Mixed precision for bf16/fp16; fp32 runs as it is."""
+    if precision in AUTOCAST_DTYPES:
+        return torch.autocast(device.type, AUTOCAST_DTYPES[precision])
+    return contextlib.nullcontext()
 
 
 def train_step(method: Method, batch: Batch, optimizers: dict[str, torch.optim.Optimizer],

@@ -4,12 +4,14 @@ import pandas as pd
 import pytest
 import torch
 
+from ssl_ce import load_encoder
 from ssl_ce.checkpoint import load_checkpoint
 from ssl_ce.config import DataConfig
 from ssl_ce.errors import SslCeError
+from ssl_ce.export import export_checkpoint
 from ssl_ce.methods import METHODS
 from ssl_ce.models import build_model
-from ssl_ce.pretrained import load_encoder
+from ssl_ce.pretrained import load_trained_encoder
 from ssl_ce.train import train
 
 from .conftest import tiny_config
@@ -18,10 +20,13 @@ from .conftest import tiny_config
 @pytest.mark.parametrize("method", METHODS.names())
 def test_every_method_trains_and_leaves_a_loadable_encoder(method: str, tmp_path: Path) -> None:
     result = train(tiny_config(method={"name": method}, train={"max_steps": 4}), tmp_path / "run", progress=False)
-    loaded = load_encoder(result.checkpoint)
+    loaded = load_trained_encoder(result.checkpoint)
     assert loaded.checkpoint.config.method.name == method
     features = loaded.encoder.features(torch.zeros(2, 3, 32, 32))
     assert features.shape == (2, 64)
+    export_checkpoint(result.checkpoint, tmp_path / "encoder.safetensors", "encoder", results_dir=tmp_path)
+    images = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(load_encoder(tmp_path / "encoder.safetensors")(images), load_encoder(result.checkpoint)(images))
     if method == "random":
         assert result.step == 0 and not (tmp_path / "run" / "metrics.csv").exists()
     else:

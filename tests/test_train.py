@@ -133,3 +133,16 @@ def test_a_checkpoint_of_another_architecture_is_refused_by_name(tmp_path: Path)
     (tmp_path / "fake.safetensors").write_bytes(b"\x00" * 64)
     with pytest.raises(SslCeError, match="not a safetensors"):
         load_checkpoint(tmp_path / "fake.safetensors")
+
+
+def test_tensorboard_logs_the_same_losses_as_metrics_csv(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    train(tiny_config(train={"max_steps": 6, "tensorboard": True}), tmp_path / "run", progress=False)
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    events.Reload()
+    rec = [(e.step, e.value) for e in events.Scalars("rec")]
+    metrics = pd.read_csv(tmp_path / "run" / "metrics.csv")
+    assert [s for s, _ in rec] == metrics["step"].tolist()
+    assert [v for _, v in rec] == pytest.approx(metrics["rec"].tolist(), rel=1e-5)
+    assert events.Tags()["images"] == ["samples"]

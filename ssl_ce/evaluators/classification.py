@@ -18,7 +18,7 @@ from ssl_ce.evaluators import Evaluator, data_options, run_options
 from ssl_ce.evaluators.features import cached_features, layer_module
 from ssl_ce.evaluators.finetune import FinetuneSettings, finetune
 from ssl_ce.evaluators.linear_probe import linear_probe
-from ssl_ce.pretrained import load_encoder
+from ssl_ce.pretrained import load_trained_encoder
 from ssl_ce.provenance import git_commit
 from ssl_ce.train import Dist, resolve_device
 
@@ -54,7 +54,7 @@ def run_classification(checkpoint: Path, dataset: str | None = None, data_root: 
                        finetune_epochs: int = 5, seed: int = 0, device: str = "auto",
                        results_dir: str = "results", progress: bool = True) -> list[dict[str, Any]]:
     """Rows for results/classification.csv (`results_dir` is unused: this evaluator writes no pictures)."""
-    loaded = load_encoder(checkpoint)
+    loaded = load_trained_encoder(checkpoint)
     data_cfg = eval_data_config(loaded.checkpoint.config.data, dataset, data_root)
     train_set = build_dataset(data_cfg, "train", loaded.input_size)
     test_set = build_dataset(data_cfg, "test", loaded.input_size)

@@ -18,23 +18,21 @@ import torch
 import torch.nn.functional as F
 
 from ssl_ce import __version__
-from ssl_ce.checkpoint import load_checkpoint, load_module
-from ssl_ce.config import Config, MaskConfig
+from ssl_ce.config import MaskConfig
 from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import all_images
 from ssl_ce.data.folder import list_images
 from ssl_ce.data.images import load_image_any_size
-from ssl_ce.data.masks import Region, make_masks
+from ssl_ce.data.masks import make_masks
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators import Evaluator, data_options, run_options
 from ssl_ce.evaluators.classification import eval_data_config
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, mean_scores
 from ssl_ce.evaluators.knn import build_index, normalise, search
 from ssl_ce.evaluators.nn_retrieval import hog_features
-from ssl_ce.inpainters import CLASSICAL, mean_fill
-from ssl_ce.methods import output_region
-from ssl_ce.models import build_model, input_size
+from ssl_ce.inpainters import CLASSICAL
 from ssl_ce.plots import save_image_table
+from ssl_ce.pretrained import ModelInpainter
 from ssl_ce.provenance import git_commit
 from ssl_ce.train import Dist, resolve_device
 
@@ -42,54 +40,6 @@ COLUMNS = ["inpainter", "checkpoint", "method", "model", "trained_mask", "adv_we
            "pretrain_steps", "eval_data", "eval_mask", "images", "l1_pct", "l2_pct", "psnr_db", "ssim", "note",
            "grid_png", "seed", "wall_time_s", "ssl_ce_version", "git_commit", "date"]
 GRID_ROWS = 6
-
-
-class ModelInpainter:
-    """A checkpoint's generator as an inpainter for images of any size."""
-
-    def __init__(self, checkpoint: Path, device: torch.device) -> None:
-        self.path = checkpoint
-        ckpt = load_checkpoint(checkpoint, prefixes=("generator",))
-        self.config: Config = ckpt.config
-        self.step = ckpt.step
-        self.size = input_size(self.config.model)
-        self.region: Region = output_region(self.config, self.size)
-        if self.config.method.name == "supervised":
-            raise SslCeError(f"{checkpoint} is a supervised classifier, not an inpainter")
-        generator, _ = build_model(self.config.model, self.region.size)
-        load_module(generator, ckpt.module_state("generator"), f"generator in {checkpoint}")
-        self.generator = generator.eval().to(device)
-        self.device = device
-        self.name = f"{self.config.method.name} ({self.config.mask.type} mask, adv {self.config.method.adv_weight:g})"
-
-    def outside_fraction(self, holes_small: list[np.ndarray]) -> float:
-        """Fraction of hole pixels (at model size) outside the region this model predicts."""
-        total = sum(h.sum() for h in holes_small)
-        inside = sum(self.region.crop(torch.from_numpy(h)).sum().item() for h in holes_small)
-        return 0.0 if total == 0 else 1 - inside / total
-
-    @torch.no_grad()
-    def __call__(self, images: list[np.ndarray], holes_small: list[np.ndarray],
-                 holes: list[np.ndarray]) -> list[np.ndarray]:
-        """Fills `holes` (full size); `holes_small` are the same holes at the model's input size."""
-        out = []
-        for image, hole_small, hole in zip(images, holes_small, holes, strict=True):
-            h, w = image.shape[:2]
-            x = torch.from_numpy(image).permute(2, 0, 1)[None].float()
-            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)
-            x = (x / 127.5 - 1).to(self.device)
-            hs = torch.from_numpy(hole_small)[None, None].float().to(self.device)
-            pred = self.generator(x * (1 - hs))
-            canvas = torch.from_numpy(mean_fill(image, hole)).permute(2, 0, 1)[None].float()
-            canvas = F.interpolate(canvas, size=(self.size, self.size), mode="bilinear", antialias=True,
-                                   align_corners=False) / 127.5 - 1
-            canvas = self.region.paste(canvas.to(self.device), pred.float())  # mean colour outside its region
-            full = F.interpolate(canvas, size=(h, w), mode="bilinear", align_corners=False)
-            full = ((full[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().byte().cpu().numpy()
-            filled = image.copy()
-            filled[hole] = full[hole]
-            out.append(filled)
-        return out
 
 
 def make_holes(mask: MaskConfig, model_size: int, shapes: list[tuple[int, int]], seed: int

@@ -1,0 +1,224 @@
+"""Training throughput against this machine's limit: ssl-ce's step, each speed option, and a plain reference.
+
+For each model (small-32, paper-128, alexnet-227) it times one full training step (discriminator + generator,
+centre mask, synthetic images) as:
+
+- `reference fp32 eager`: written the way the public PyTorch ports do it: fp32, default memory format, plain
+  (for-loop) Adam, and `.item()` on the losses every step;
+- `ssl-ce fp32`: ssl-ce's own `train_step` with every option off;
+- each option alone on top of it (channels_last, bf16 or fp16 autocast, fused Adam, torch.compile);
+- `ssl-ce default`: what `ssl-ce pretrain` does unless told otherwise (the TrainConfig defaults).
+
+Model FLOPs per step are counted once with torch's FlopCounterMode (forward + backward of both nets), so every
+row shows its model FLOP/s and the fraction of this machine's measured matmul peak for its precision.
+Prints a table and writes results/throughput.csv.
+
+    python benchmarks/throughput.py [--models small-32 paper-128 alexnet-227] [--steps 5] [--device auto]
+                                    [--update]   # replace only these models' rows in results/throughput.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+from ssl_ce.config import Config, ModelConfig, TrainConfig
+from ssl_ce.methods import build_method, output_region
+from ssl_ce.methods.losses import masked_l2
+from ssl_ce.models import build_model, input_size
+from ssl_ce.provenance import environment, git_commit
+from ssl_ce.train import (
+    Dist,
+    autocast_context,
+    compile_modules,
+    make_batch,
+    make_optimizers,
+    resolve_device,
+    train_step,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+BATCH = {"small-32": 64, "paper-128": 32, "alexnet-227": 32}
+SPEED_OPTIONS = ("precision", "channels_last", "fused_adam", "compile")
+
+
+def matmul_peak(dtype: torch.dtype, device: torch.device, n: int = 2048, repeats: int = 5) -> float:
+    """The machine's measured matmul rate in GFLOP/s for `dtype` (best of `repeats` n x n x n products)."""
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
+    best = min(_timed(lambda: a @ b, device) for _ in range(repeats + 1))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(fn: Callable[[], object], device: torch.device) -> float:
+    _sync(device)
+    start = time.perf_counter()
+    fn()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def setup(model: str, train_cfg: TrainConfig, device: torch.device, seed: int = 0):
+    """(cfg, method, optimizers, scaler, autocast, batches) for one variant, built the way `train` builds them."""
+    torch.manual_seed(seed)
+    cfg = Config(model=ModelConfig(name=model), train=train_cfg)
+    size = input_size(cfg.model)
+    generator, discriminator = build_model(cfg.model, output_region(cfg, size).size)
+    memory_format = torch.channels_last if train_cfg.channels_last else torch.contiguous_format
+    generator.to(device, memory_format=memory_format)
+    discriminator.to(device, memory_format=memory_format)
+    method = build_method(generator, discriminator, cfg)
+    optimizers = make_optimizers(method, cfg, device)
+    compile_modules(method, cfg)
+    batch_size = BATCH[model]
+    images = torch.randint(0, 256, (batch_size, 3, size, size), dtype=torch.uint8)
+    labels = torch.zeros(batch_size, dtype=torch.long)
+    batches = [make_batch(images, labels, cfg, torch.Generator().manual_seed(s), device, train=True) for s in range(4)]
+    scaler = torch.amp.GradScaler(device.type, enabled=train_cfg.precision == "fp16")
+    return cfg, method, optimizers, scaler, autocast_context(train_cfg.precision, device), batches
+
+
+def reference_step(method, batch, optimizers, cfg: Config) -> tuple[float, float]:
+    """One step as the public ports write it: separate passes, plain fp32, a host sync on every loss."""
+    net_g, net_d = method.generator, method.discriminator
+    real = batch.masks.region.crop(batch.images)
+    fake = net_g(batch.masks.apply(batch.images))
+    optimizers["d"].zero_grad()
+    out_real = net_d(real)
+    err_d_real = F.binary_cross_entropy_with_logits(out_real, torch.ones_like(out_real))
+    err_d_real.backward()
+    out_fake = net_d(fake.detach())
+    err_d_fake = F.binary_cross_entropy_with_logits(out_fake, torch.zeros_like(out_fake))
+    err_d_fake.backward()
+    optimizers["d"].step()
+    optimizers["g"].zero_grad()
+    out = net_d(fake)
+    err_g_adv = F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
+    err_g_l2 = masked_l2(fake, real, batch.masks.weight)
+    err_g = cfg.method.adv_weight * err_g_adv + cfg.method.rec_weight * err_g_l2
+    err_g.backward()
+    optimizers["g"].step()
+    return err_d_real.item() + err_d_fake.item(), err_g.item()
+
+
+def step_flops(model: str, device: torch.device) -> int:
+    """Model FLOPs of one fp32 training step (both nets, forward and backward), counted by torch."""
+    _, method, optimizers, scaler, autocast, batches = setup(
+        model, TrainConfig(precision="fp32", channels_last=False, compile=False, fused_adam=False), device)
+    with FlopCounterMode(display=False) as counter:
+        train_step(method, batches[0], optimizers, scaler, autocast)
+    return counter.get_total_flops()
+
+
+def measure(model: str, label: str, train_cfg: TrainConfig | None, device: torch.device, steps: int,
+            warmup: int) -> dict:
+    """Median step time of one variant; `train_cfg` None means the reference step (which syncs every step,
+    while ssl-ce's loop reads its losses back once every LOG_EVERY steps)."""
+    reference = train_cfg is None
+    train_cfg = train_cfg or TrainConfig(precision="fp32", channels_last=False, compile=False, fused_adam=False)
+    cfg, method, optimizers, scaler, autocast, batches = setup(model, train_cfg, device)
+    times = []
+    for step in range(warmup + steps):
+        batch = batches[step % len(batches)]
+        _sync(device)
+        start = time.perf_counter()
+        if reference:
+            reference_step(method, batch, optimizers, cfg)
+        else:
+            losses = train_step(method, batch, optimizers, scaler, autocast)
+            if step == warmup + steps - 1:
+                float(losses["g_total"])
+        _sync(device)
+        if step >= warmup:
+            times.append(time.perf_counter() - start)
+    median = sorted(times)[len(times) // 2]
+    options = {name: getattr(train_cfg, name) for name in SPEED_OPTIONS}
+    options["sync_every_step"] = reference
+    return {"model": model, "variant": label, **options, "batch": BATCH[model],
+            "img_per_s": BATCH[model] / median, "step_ms": median * 1000}
+
+
+def variants(device: torch.device) -> list[tuple[str, TrainConfig | None]]:
+    """The reference, ssl-ce with everything off, each option alone (fp16 on CUDA only), and the defaults."""
+    off = TrainConfig(precision="fp32", channels_last=False, compile=False, fused_adam=False)
+    rows: list[tuple[str, TrainConfig | None]] = [("reference fp32 eager", None), ("ssl-ce fp32, options off", off)]
+    rows += [("+ channels_last", dataclasses.replace(off, channels_last=True)),
+             ("+ bf16 autocast", dataclasses.replace(off, precision="bf16")),
+             *([("+ fp16 autocast", dataclasses.replace(off, precision="fp16"))] if device.type == "cuda" else []),
+             ("+ fused Adam", dataclasses.replace(off, fused_adam=True)),
+             ("+ torch.compile", dataclasses.replace(off, compile=True)),
+             ("+ bf16 + channels_last + fused Adam", dataclasses.replace(off, precision="bf16", channels_last=True,
+                                                                         fused_adam=True)),
+             ("+ all of the above and compile", dataclasses.replace(off, precision="bf16", channels_last=True,
+                                                                    fused_adam=True, compile=True)),
+             ("ssl-ce default", TrainConfig())]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(BATCH))
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--variants", nargs="+", help="only the variants whose label contains one of these")
+    parser.add_argument("--out", default=str(REPO / "results" / "throughput.csv"))
+    parser.add_argument("--update", action="store_true",
+                        help="replace only the measured models' rows in an existing --out (a rerun of one model)")
+    args = parser.parse_args()
+    device = resolve_device(args.device, Dist())
+    peaks = {"fp32": matmul_peak(torch.float32, device), "bf16": matmul_peak(torch.bfloat16, device)}
+    if device.type == "cuda":
+        peaks["fp16"] = matmul_peak(torch.float16, device)
+    env = environment(device)
+    print(f"{env['device_name']} ({device}), {torch.get_num_threads()} threads; matmul peak "
+          + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in peaks.items()), flush=True)
+    chosen = variants(device)
+    if args.variants:
+        chosen = [v for v in chosen if any(s in v[0] for s in args.variants)]
+    rows = []
+    for model in args.models:
+        flops = step_flops(model, device)
+        for label, train_cfg in chosen:
+            row = measure(model, label, train_cfg, device, args.steps, args.warmup)
+            row["model_gflop_per_step"] = flops / 1e9
+            row["model_gflops"] = flops / (row["step_ms"] / 1000) / 1e9
+            row["peak_gflops"] = peaks[row["precision"]]
+            row["fraction_of_peak"] = row["model_gflops"] / row["peak_gflops"]
+            rows.append(row)
+            print(f"{model:12s} {label:38s} {row['img_per_s']:8.1f} img/s  {row['model_gflops']:7.1f} GFLOP/s "
+                  f"({100 * row['fraction_of_peak']:.0f}% of {row['precision']} peak)", flush=True)
+    frame = pd.DataFrame(rows)
+    reference = frame[frame.variant == "reference fp32 eager"].set_index("model")["img_per_s"]
+    frame["speedup_vs_reference"] = [r.img_per_s / reference[r.model] if r.model in reference else float("nan")
+                                     for r in frame.itertuples()]
+    for key in ("device_name", "cpu_threads", "torch", "git_commit"):
+        frame[key] = env[key] if key != "git_commit" else git_commit()
+    frame["machine"] = platform.machine()
+    shown = ["model", "variant", "img_per_s", "step_ms", "model_gflops", "fraction_of_peak", "speedup_vs_reference"]
+    print(frame[shown].round(3).to_string(index=False))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    if args.update and Path(args.out).exists():
+        kept = pd.read_csv(args.out)
+        frame = pd.concat([kept[~kept.model.isin(args.models)], frame], ignore_index=True)
+    frame.round(4).to_csv(args.out, index=False)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        main()

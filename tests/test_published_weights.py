@@ -1,0 +1,45 @@
+"""The published weights load through the public API and still score what their model card says."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors import safe_open
+
+from ssl_ce import load_encoder
+from ssl_ce.evaluators.classification import run_classification
+
+from .conftest import REPO, SHARED_DATA
+
+WEIGHTS = sorted((REPO / "weights").glob("*.safetensors"))
+
+
+def _recorded(path: Path) -> list[dict]:
+    with safe_open(str(path), framework="pt") as f:
+        return json.loads(f.metadata()["evaluations"])
+
+
+@pytest.mark.parametrize("path", WEIGHTS, ids=[p.stem for p in WEIGHTS])
+def test_published_weights_load_strictly_and_carry_their_evaluations(path: Path) -> None:
+    enc = load_encoder(path)
+    assert enc(torch.rand(2, 3, 32, 32)).shape == (2, enc.num_features) == (2, 1024)
+    protocols = {(r.get("protocol"), r.get("labels_per_class")) for r in _recorded(path)}
+    assert ("linear", "all") in protocols and ("linear", "100") in protocols
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED_DATA / "cifar-10-batches-py").exists(), reason="needs ../shared/data CIFAR-10")
+def test_published_context_encoder_reproduces_its_recorded_low_label_linear_probe(tmp_path: Path) -> None:
+    """Linear probe with 100 labels per class (seeded subset), all 10,000 test images: within 1 point."""
+    weights = REPO / "weights" / "context-encoder-cifar10-small32.safetensors"
+    local = tmp_path / weights.name  # the evaluator caches features beside the file: keep them out of the repo
+    shutil.copyfile(weights, local)
+    (recorded,) = [r for r in _recorded(weights)
+                   if r.get("protocol") == "linear" and r.get("labels_per_class") == "100"]
+    (row,) = run_classification(local, dataset="cifar10", data_root=str(SHARED_DATA), protocol="linear",
+                                labels_per_class=100, progress=False)
+    assert row["top1_pct"] == pytest.approx(float(recorded["top1_pct"]), abs=1.0)
