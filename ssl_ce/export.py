@@ -44,7 +44,9 @@ def _training_run(checkpoint: Path) -> str:
 
 
 def recorded_evaluations(checkpoint: Path, results_dir: Path) -> list[dict[str, Any]]:
-    """Rows of the results tables that evaluated this very file, without their bookkeeping columns."""
+    """Rows of the results tables that evaluated this very file, without their bookkeeping columns; the
+    baselines evaluated beside it (classical inpainters, HOG and pixel retrieval) share its checkpoint column
+    but are not its results."""
     target = checkpoint.resolve()
     found = []
     for table in RESULT_TABLES:
@@ -53,7 +55,8 @@ def recorded_evaluations(checkpoint: Path, results_dir: Path) -> list[dict[str, 
             continue
         with path.open(newline="") as f:
             for row in csv.DictReader(f):
-                if row.get("checkpoint") and Path(row["checkpoint"]).resolve() == target:
+                judged_itself = row.get("method") != "" and row.get("features") not in ("hog", "pixels")
+                if judged_itself and row.get("checkpoint") and Path(row["checkpoint"]).resolve() == target:
                     kept = {k: v for k, v in row.items() if k not in NOT_RECORDED and v not in ("", None)}
                     found.append({"table": table.removesuffix(".csv"), **kept})
     return found

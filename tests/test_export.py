@@ -106,10 +106,13 @@ def test_export_records_evaluations_and_info_shows_them(trained: Path, tmp_path:
     row = {"checkpoint": str(trained), "protocol": "linear", "top1_pct": 42.5, "eval_data": "photos",
            "git_commit": "abc"}
     append_rows(tmp_path / "classification.csv", list(row), [row])
+    baseline = {"checkpoint": str(trained), "inpainter": "opencv telea", "method": "", "psnr_db": 20.1}
+    append_rows(tmp_path / "inpainting.csv", list(baseline), [baseline])
     out = tmp_path / "enc.safetensors"
     export_checkpoint(trained, out, "encoder", results_dir=tmp_path)
     lines = dict(describe(out, tmp_path / "elsewhere"))
     assert "42.5" in lines["evaluation: classification"] and "protocol=linear" in lines["evaluation: classification"]
+    assert not any("telea" in value for value in lines.values())  # a baseline beside it is not its result
     assert lines["method"].startswith("context-encoder") and lines["trained"].startswith("3 steps")
     assert "export: encoder only" in lines["kind"]
     assert "rec" in lines["last losses"]
