@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,12 @@ def git_commit() -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return commit + ("+dirty" if dirty else "")
+
+
+def row_stamp() -> dict[str, str]:
+    """The columns that date every results row and tie it to the code that made it."""
+    return {"ssl_ce_version": __version__, "git_commit": git_commit(),
+            "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def environment(device: torch.device) -> dict[str, Any]:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 import torch
 
-from ssl_ce import __version__
 from ssl_ce.config import DataConfig
 from ssl_ce.data import build_dataset
 from ssl_ce.errors import SslCeError
@@ -19,7 +17,7 @@ from ssl_ce.evaluators.features import cached_features, layer_module
 from ssl_ce.evaluators.finetune import FinetuneSettings, finetune
 from ssl_ce.evaluators.linear_probe import linear_probe
 from ssl_ce.pretrained import load_trained_encoder
-from ssl_ce.provenance import git_commit
+from ssl_ce.provenance import row_stamp
 from ssl_ce.train import Dist, resolve_device
 
 COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_steps", "eval_data", "protocol",
@@ -70,8 +68,7 @@ def run_classification(checkpoint: Path, dataset: str | None = None, data_root: 
     cfg = loaded.checkpoint.config
     base = {"method": cfg.method.name, "checkpoint": str(checkpoint), "model": cfg.model.name, "mask": cfg.mask.type,
             "pretrain_data": cfg.data.source, "pretrain_steps": loaded.checkpoint.step, "eval_data": data_cfg.source,
-            "labels_per_class": labels_per_class or "all", "seed": seed, "ssl_ce_version": __version__,
-            "git_commit": git_commit()}
+            "labels_per_class": labels_per_class or "all", "seed": seed}
     rows = []
     if protocol in ("linear", "both"):
         start = time.perf_counter()
@@ -101,8 +98,7 @@ def _row(base: dict[str, Any], protocol: str, layer: str, top1: float, top5: flo
          start: float) -> dict[str, Any]:
     return {**base, "protocol": protocol, "layer": layer, "top1_pct": round(100 * top1, 2),
             "top5_pct": "" if top5 is None else round(100 * top5, 2), "hyperparameters": hyper,
-            "wall_time_s": round(time.perf_counter() - start, 1),
-            "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+            "wall_time_s": round(time.perf_counter() - start, 1), **row_stamp()}
 
 
 CLASSIFICATION = Evaluator(

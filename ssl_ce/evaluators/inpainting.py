@@ -8,7 +8,6 @@ into the hole at full resolution (classical inpainters work at full resolution d
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ssl_ce import __version__
 from ssl_ce.config import MaskConfig
 from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import all_images
@@ -33,7 +31,7 @@ from ssl_ce.evaluators.nn_retrieval import hog_features
 from ssl_ce.inpainters import CLASSICAL
 from ssl_ce.plots import save_image_table
 from ssl_ce.pretrained import ModelInpainter
-from ssl_ce.provenance import git_commit
+from ssl_ce.provenance import row_stamp
 from ssl_ce.train import Dist, resolve_device
 
 COLUMNS = ["inpainter", "checkpoint", "method", "model", "trained_mask", "adv_weight", "pretrain_data",
@@ -110,7 +108,7 @@ def run_inpainting(checkpoint: Path, dataset: str | None = None, data_root: str 
                                               f"nearest of {len(gallery)} training images", None)
     grid_png = Path(results_dir) / "inpainting" / f"{checkpoint.parent.name or 'checkpoint'}-{mask}.png"
     _grid(originals, holes, results, grid_png, f"{eval_data}, {mask} holes")
-    date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = row_stamp()
     rows = []
     for name, (filled, note, model) in results.items():
         scores = mean_scores(originals, filled, holes)
@@ -123,8 +121,7 @@ def run_inpainting(checkpoint: Path, dataset: str | None = None, data_root: str 
             "eval_data": eval_data, "eval_mask": mask, "images": len(originals), "l1_pct": round(scores.l1_pct, 2),
             "l2_pct": round(scores.l2_pct, 3), "psnr_db": round(scores.psnr_db, 2), "ssim": round(scores.ssim, 4),
             "note": note, "grid_png": str(grid_png), "seed": seed,
-            "wall_time_s": round(time.perf_counter() - start, 1), "ssl_ce_version": __version__,
-            "git_commit": git_commit(), "date": date})
+            "wall_time_s": round(time.perf_counter() - start, 1), **stamp})
     assert all(r["psnr_db"] <= PSNR_CAP_DB for r in rows)
     return rows
 

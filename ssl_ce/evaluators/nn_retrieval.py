@@ -10,7 +10,6 @@ Approximate indexes (ivf, hnsw, pca) also report recall@k against exact search.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ import numpy as np
 import torch
 from skimage.feature import hog
 
-from ssl_ce import __version__
 from ssl_ce.config import MaskConfig
 from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import ImageDataset, all_images
@@ -41,7 +39,7 @@ from ssl_ce.evaluators.knn import (
 from ssl_ce.evaluators.linear_probe import topk_accuracy
 from ssl_ce.plots import save_retrieval_grid
 from ssl_ce.pretrained import load_trained_encoder
-from ssl_ce.provenance import git_commit
+from ssl_ce.provenance import row_stamp
 from ssl_ce.train import Dist, resolve_device
 
 COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_steps", "eval_data", "mode",
@@ -118,7 +116,7 @@ def run_nn_retrieval(checkpoint: Path, dataset: str | None = None, data_root: st
     base = {"method": cfg.method.name, "checkpoint": str(checkpoint), "model": cfg.model.name,
             "mask": cfg.mask.type, "pretrain_data": cfg.data.source, "pretrain_steps": loaded.checkpoint.step,
             "eval_data": data_cfg.source, "mode": mode, "index": index, "k": k, "gallery": len(gallery_set),
-            "queries": len(query_idx), "seed": seed, "ssl_ce_version": __version__, "git_commit": git_commit()}
+            "queries": len(query_idx), "seed": seed}
     rows = []
     grid_png = Path(results_dir) / "nn_retrieval" / f"{_run_name(checkpoint)}-{mode}-{index}.png"
     for name, (gallery, queries_x) in spaces.items():
@@ -142,8 +140,8 @@ def run_nn_retrieval(checkpoint: Path, dataset: str | None = None, data_root: st
             row["grid_png"] = str(grid_png)
         rows.append(row)
     wall = round(time.perf_counter() - start, 1)
-    date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return [{**row, "wall_time_s": wall, "date": date} for row in rows]
+    stamp = row_stamp()
+    return [{**row, "wall_time_s": wall, **stamp} for row in rows]
 
 
 def _run_name(checkpoint: Path) -> str:
