@@ -50,6 +50,7 @@ from ssl_ce.train import (
 REPO = Path(__file__).resolve().parent.parent
 BATCH = {"small-32": 64, "paper-128": 32, "alexnet-227": 32}
 SPEED_OPTIONS = ("precision", "channels_last", "fused_adam", "compile")
+OPTIONS_OFF = TrainConfig(precision="fp32", channels_last=False, compile=False, fused_adam=False)
 
 
 def matmul_peak(dtype: torch.dtype, device: torch.device, n: int = 2048, repeats: int = 5) -> float:
@@ -117,8 +118,7 @@ def reference_step(method, batch, optimizers, cfg: Config) -> tuple[float, float
 
 def step_flops(model: str, device: torch.device) -> int:
     """Model FLOPs of one fp32 training step (both nets, forward and backward), counted by torch."""
-    _, method, optimizers, scaler, autocast, batches = setup(
-        model, TrainConfig(precision="fp32", channels_last=False, compile=False, fused_adam=False), device)
+    _, method, optimizers, scaler, autocast, batches = setup(model, OPTIONS_OFF, device)
     with FlopCounterMode(display=False) as counter:
         train_step(method, batches[0], optimizers, scaler, autocast)
     return counter.get_total_flops()
@@ -129,7 +129,7 @@ def measure(model: str, label: str, train_cfg: TrainConfig | None, device: torch
     """Median step time of one variant; `train_cfg` None means the reference step (which syncs every step,
     while ssl-ce's loop reads its losses back once every LOG_EVERY steps)."""
     reference = train_cfg is None
-    train_cfg = train_cfg or TrainConfig(precision="fp32", channels_last=False, compile=False, fused_adam=False)
+    train_cfg = train_cfg or OPTIONS_OFF
     cfg, method, optimizers, scaler, autocast, batches = setup(model, train_cfg, device)
     times = []
     for step in range(warmup + steps):
@@ -154,7 +154,7 @@ def measure(model: str, label: str, train_cfg: TrainConfig | None, device: torch
 
 def variants(device: torch.device) -> list[tuple[str, TrainConfig | None]]:
     """The reference, ssl-ce with everything off, each option alone (fp16 on CUDA only), and the defaults."""
-    off = TrainConfig(precision="fp32", channels_last=False, compile=False, fused_adam=False)
+    off = OPTIONS_OFF
     rows: list[tuple[str, TrainConfig | None]] = [("reference fp32 eager", None), ("ssl-ce fp32, options off", off)]
     rows += [("+ channels_last", dataclasses.replace(off, channels_last=True)),
              ("+ bf16 autocast", dataclasses.replace(off, precision="bf16")),

@@ -19,7 +19,7 @@ from safetensors.torch import save
 from ssl_ce import __version__
 from ssl_ce.checkpoint import EXPORT_FORMAT, EXPORT_PREFIXES, Checkpoint, atomic_write_bytes, load_checkpoint
 from ssl_ce.errors import SslCeError
-from ssl_ce.pretrained import ModelInpainter, load_trained_encoder
+from ssl_ce.pretrained import ModelInpainter, encoder_from, load_trained_encoder
 from ssl_ce.provenance import git_commit
 
 RESULT_TABLES = ("classification.csv", "feature_quality.csv", "nn_retrieval.csv", "inpainting.csv")
@@ -67,10 +67,10 @@ def export_checkpoint(checkpoint: Path, out: Path, part: str = "encoder", half: 
     """Writes the export (atomically) and returns its metadata; the weights are checked to load first."""
     if part not in EXPORT_PREFIXES:
         raise SslCeError(f"--part must be one of {', '.join(EXPORT_PREFIXES)}, got {part!r}")
-    ckpt = load_checkpoint(checkpoint, prefixes=("generator",))
-    if part == "inpainter":
-        ModelInpainter(checkpoint, torch.device("cpu"))  # refuses encoder-only files and supervised nets
     loaded = load_trained_encoder(checkpoint)  # strict: a file that does not load is never exported
+    ckpt = loaded.checkpoint
+    if part == "inpainter":
+        ModelInpainter(checkpoint, torch.device("cpu"), ckpt)  # refuses encoder-only files and supervised nets
     state = ckpt.module_state(EXPORT_PREFIXES[part])
     tensors = {k: (v.half() if half and v.is_floating_point() else v).contiguous() for k, v in state.items()}
     metadata = {
@@ -93,18 +93,17 @@ def export_checkpoint(checkpoint: Path, out: Path, part: str = "encoder", half: 
 def describe(path: Path, results_dir: Path = Path("results")) -> list[tuple[str, str]]:
     """(field, value) lines for `ssl-ce info`: what the file is, how it was trained, how it scored."""
     ckpt: Checkpoint = load_checkpoint(path)
-    loaded = load_trained_encoder(path)
+    loaded = encoder_from(ckpt, path)
     cfg = ckpt.config
     counts: dict[str, int] = {}
     for key, value in ckpt.tensors.items():
         if not key.startswith(("optim.", "extra.")) and not key.endswith("num_batches_tracked"):
             module = ".".join(key.split(".")[:2]) if key.startswith("generator.") else key.split(".")[0]
             counts[module] = counts.get(module, 0) + value.numel()
-    dtypes = sorted({str(ckpt.metadata.get("dtype", "float32"))})
     lines = [
         ("file", f"{path} ({path.stat().st_size / 1e6:.1f} MB)"),
         ("kind", "training checkpoint (weights, optimiser and RNG state)" if ckpt.part == "training"
-         else f"export: {ckpt.part} only, {', '.join(dtypes)}"),
+         else f"export: {ckpt.part} only, {ckpt.metadata.get('dtype', 'float32')}"),
         ("architecture", f"{cfg.model.name}, input {loaded.input_size}x{loaded.input_size}, "
                          f"{loaded.encoder.num_features}-d features"),
         ("parameters", ", ".join(f"{m} {n:,}" for m, n in sorted(counts.items()))),

@@ -29,7 +29,11 @@ class LoadedEncoder:
 
 def load_trained_encoder(path: str | Path) -> LoadedEncoder:
     """The encoder saved under `generator.encoder.*` (the same key for every method), in eval mode."""
-    ckpt = load_checkpoint(path, prefixes=("generator",))
+    return encoder_from(load_checkpoint(path, prefixes=("generator",)), path)
+
+
+def encoder_from(ckpt: Checkpoint, path: str | Path) -> LoadedEncoder:
+    """The encoder of an already-read checkpoint (callers that also need its other tensors read it once)."""
     size = input_size(ckpt.config.model)
     generator, _ = build_model(ckpt.config.model, output_region(ckpt.config, size).size)
     load_module(generator.encoder, ckpt.module_state("generator.encoder"), f"encoder in {path}")
@@ -39,9 +43,10 @@ def load_trained_encoder(path: str | Path) -> LoadedEncoder:
 class ModelInpainter:
     """A checkpoint's generator as an inpainter for images of any size."""
 
-    def __init__(self, checkpoint: Path, device: torch.device) -> None:
+    def __init__(self, checkpoint: Path, device: torch.device, ckpt: Checkpoint | None = None) -> None:
+        """`ckpt`: the file's contents when the caller has already read them."""
         self.path = checkpoint
-        ckpt = load_checkpoint(checkpoint, prefixes=("generator",))
+        ckpt = ckpt or load_checkpoint(checkpoint, prefixes=("generator",))
         if ckpt.part == "encoder":
             raise SslCeError(f"{checkpoint} is an encoder-only export; export the inpainter with "
                              "`ssl-ce export CHECKPOINT --part inpainter`")
