@@ -4,9 +4,10 @@ For each model (small-32, paper-128, alexnet-227) it times one full training ste
 centre mask, synthetic images) as:
 
 - `reference fp32 eager`: written the way the public PyTorch ports do it: fp32, default memory format, plain
-  (for-loop) Adam, and `.item()` on the losses every step;
+  (for-loop) Adam, plain convolutions to and from the bottleneck, and `.item()` on the losses every step;
 - `ssl-ce fp32`: ssl-ce's own `train_step` with every option off;
-- each option alone on top of it (channels_last, bf16 or fp16 autocast, fused Adam, torch.compile);
+- each option alone on top of it (the bottleneck layers as matrix products (models/dense.py), channels_last,
+  bf16 or fp16 autocast, fused Adam, torch.compile);
 - `ssl-ce default`: what `ssl-ce pretrain` does unless told otherwise (the TrainConfig defaults).
 
 Model FLOPs per step are counted once with torch's FlopCounterMode (forward + backward of both nets), so every
@@ -36,6 +37,7 @@ from ssl_ce.config import Config, ModelConfig, TrainConfig
 from ssl_ce.methods import build_method, output_region
 from ssl_ce.methods.losses import masked_l2
 from ssl_ce.models import build_model, input_size
+from ssl_ce.models.dense import matmul_bottleneck
 from ssl_ce.provenance import environment, git_commit
 from ssl_ce.train import (
     Dist,
@@ -73,12 +75,15 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def setup(model: str, train_cfg: TrainConfig, device: torch.device, seed: int = 0):
-    """(cfg, method, optimizers, scaler, autocast, batches) for one variant, built the way `train` builds them."""
+def setup(model: str, train_cfg: TrainConfig, device: torch.device, seed: int = 0, matmul: bool = True):
+    """(cfg, method, optimizers, scaler, autocast, batches) for one variant, built the way `train` builds them
+    (`matmul` False: plain convolutions to and from the bottleneck, as in the public ports)."""
     torch.manual_seed(seed)
     cfg = Config(model=ModelConfig(name=model), train=train_cfg)
     size = input_size(cfg.model)
     generator, discriminator = build_model(cfg.model, output_region(cfg, size).size)
+    matmul_bottleneck(generator, matmul)
+    matmul_bottleneck(discriminator, matmul)
     memory_format = torch.channels_last if train_cfg.channels_last else torch.contiguous_format
     generator.to(device, memory_format=memory_format)
     discriminator.to(device, memory_format=memory_format)
@@ -124,13 +129,13 @@ def step_flops(model: str, device: torch.device) -> int:
     return counter.get_total_flops()
 
 
-def measure(model: str, label: str, train_cfg: TrainConfig | None, device: torch.device, steps: int,
-            warmup: int) -> dict:
+def measure(model: str, variant: Variant, device: torch.device, steps: int, warmup: int) -> dict:
     """Median step time of one variant; `train_cfg` None means the reference step (which syncs every step,
     while ssl-ce's loop reads its losses back once every LOG_EVERY steps)."""
+    label, train_cfg, matmul = variant
     reference = train_cfg is None
     train_cfg = train_cfg or OPTIONS_OFF
-    cfg, method, optimizers, scaler, autocast, batches = setup(model, train_cfg, device)
+    cfg, method, optimizers, scaler, autocast, batches = setup(model, train_cfg, device, matmul=matmul)
     times = []
     for step in range(warmup + steps):
         batch = batches[step % len(batches)]
@@ -147,26 +152,30 @@ def measure(model: str, label: str, train_cfg: TrainConfig | None, device: torch
             times.append(time.perf_counter() - start)
     median = sorted(times)[len(times) // 2]
     options = {name: getattr(train_cfg, name) for name in SPEED_OPTIONS}
+    options["matmul_bottleneck"] = matmul
     options["sync_every_step"] = reference
     return {"model": model, "variant": label, **options, "batch": BATCH[model],
             "img_per_s": BATCH[model] / median, "step_ms": median * 1000}
 
 
-def variants(device: torch.device) -> list[tuple[str, TrainConfig | None]]:
+Variant = tuple[str, TrainConfig | None, bool]  # label, train options (None: the reference step), matmul bottleneck
+
+
+def variants(device: torch.device) -> list[Variant]:
     """The reference, ssl-ce with everything off, each option alone (fp16 on CUDA only), and the defaults."""
     off = OPTIONS_OFF
-    rows: list[tuple[str, TrainConfig | None]] = [("reference fp32 eager", None), ("ssl-ce fp32, options off", off)]
-    rows += [("+ channels_last", dataclasses.replace(off, channels_last=True)),
-             ("+ bf16 autocast", dataclasses.replace(off, precision="bf16")),
-             *([("+ fp16 autocast", dataclasses.replace(off, precision="fp16"))] if device.type == "cuda" else []),
-             ("+ fused Adam", dataclasses.replace(off, fused_adam=True)),
-             ("+ torch.compile", dataclasses.replace(off, compile=True)),
-             ("+ bf16 + channels_last + fused Adam", dataclasses.replace(off, precision="bf16", channels_last=True,
-                                                                         fused_adam=True)),
-             ("+ all of the above and compile", dataclasses.replace(off, precision="bf16", channels_last=True,
-                                                                    fused_adam=True, compile=True)),
-             ("ssl-ce default", TrainConfig())]
-    return rows
+    fast = dataclasses.replace(off, precision="bf16", channels_last=True, fused_adam=True)
+    return [("reference fp32 eager", None, False), ("ssl-ce fp32, options off", off, False),
+            ("+ bottleneck as matmul", off, True),
+            ("+ channels_last", dataclasses.replace(off, channels_last=True), False),
+            ("+ bf16 autocast", dataclasses.replace(off, precision="bf16"), False),
+            *([("+ fp16 autocast", dataclasses.replace(off, precision="fp16"), False)] if device.type == "cuda"
+              else []),
+            ("+ fused Adam", dataclasses.replace(off, fused_adam=True), False),
+            ("+ torch.compile", dataclasses.replace(off, compile=True), False),
+            ("+ matmul + bf16 + channels_last + fused Adam", fast, True),
+            ("+ all of the above and compile", dataclasses.replace(fast, compile=True), True),
+            ("ssl-ce default", TrainConfig(), True)]
 
 
 def main() -> None:
@@ -193,14 +202,14 @@ def main() -> None:
     rows = []
     for model in args.models:
         flops = step_flops(model, device)
-        for label, train_cfg in chosen:
-            row = measure(model, label, train_cfg, device, args.steps, args.warmup)
+        for variant in chosen:
+            row = measure(model, variant, device, args.steps, args.warmup)
             row["model_gflop_per_step"] = flops / 1e9
             row["model_gflops"] = flops / (row["step_ms"] / 1000) / 1e9
             row["peak_gflops"] = peaks[row["precision"]]
             row["fraction_of_peak"] = row["model_gflops"] / row["peak_gflops"]
             rows.append(row)
-            print(f"{model:12s} {label:38s} {row['img_per_s']:8.1f} img/s  {row['model_gflops']:7.1f} GFLOP/s "
+            print(f"{model:12s} {variant[0]:44s} {row['img_per_s']:8.1f} img/s  {row['model_gflops']:7.1f} GFLOP/s "
                   f"({100 * row['fraction_of_peak']:.0f}% of {row['precision']} peak)", flush=True)
     frame = pd.DataFrame(rows)
     reference = frame[frame.variant == "reference fp32 eager"].set_index("model")["img_per_s"]

@@ -1,6 +1,7 @@
 """The paper's DCGAN-style inpainting net (`paper-128`) and its CIFAR-scale variant (`small-32`).
 
-All convolutions are 4x4, stride 2, bias-free, N(0, 0.02)-initialised, as in the paper's code.
+All convolutions are 4x4, stride 2, bias-free, N(0, 0.02)-initialised, as in the paper's code. The layers
+from and to the bottleneck vector are computed as matrix products (models/dense.py), with the same weights.
 The same builders serve both sizes, so the two differ only in widths.
 """
 
@@ -12,6 +13,8 @@ import math
 import torch
 from torch import nn
 
+from ssl_ce.models.dense import DenseConv2d, DenseConvTranspose2d
+
 
 def _down(cin: int, cout: int, batch_norm: bool) -> list[nn.Module]:
     """4x4 stride-2 conv (halves the size), optional BN, LeakyReLU 0.2."""
@@ -22,9 +25,13 @@ def _down(cin: int, cout: int, batch_norm: bool) -> list[nn.Module]:
     return layers
 
 
-def _up(cin: int, cout: int, kernel_stride_pad: tuple[int, int, int] = (4, 2, 1)) -> list[nn.Module]:
-    """4x4 up-convolution (doubles the size), BN, ReLU."""
-    return [nn.ConvTranspose2d(cin, cout, *kernel_stride_pad, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True)]
+def _up(cin: int, cout: int, from_vector: bool = False) -> list[nn.Module]:
+    """4x4 up-convolution (doubles the size, or takes a 1x1 vector to 4x4), BN, ReLU."""
+    if from_vector:
+        up: nn.Module = DenseConvTranspose2d(cin, cout, 4, bias=False)
+    else:
+        up = nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False)
+    return [up, nn.BatchNorm2d(cout), nn.ReLU(True)]
 
 
 def _halvings(size: int) -> int:
@@ -47,7 +54,7 @@ class DCGANEncoder(nn.Module):
         for i, width in enumerate(widths):
             layers += _down(cin, width, batch_norm=i > 0)  # paper: no BN on the first layer
             cin = width
-        layers += [nn.Conv2d(cin, bottleneck, 4, 1, 0, bias=False), nn.BatchNorm2d(bottleneck),
+        layers += [DenseConv2d(cin, bottleneck, 4, bias=False), nn.BatchNorm2d(bottleneck),
                    nn.LeakyReLU(0.2, inplace=True)]
         self.net = nn.Sequential(*layers)
         self.num_features = bottleneck
@@ -74,7 +81,7 @@ class DCGANDecoder(nn.Module):
         chans = list(widths[:steps])  # paper-128, 64x64 centre: 512, 256, 128, 64
         if len(chans) != steps:
             raise ValueError(f"{len(widths)} widths cannot reach {output_size}x{output_size}")
-        layers = _up(bottleneck, chans[0], (4, 1, 0))
+        layers = _up(bottleneck, chans[0], from_vector=True)
         for cin, cout in itertools.pairwise(chans):
             layers += _up(cin, cout)
         layers += [nn.ConvTranspose2d(chans[-1], 3, 4, 2, 1, bias=False), nn.Tanh()]
@@ -100,7 +107,7 @@ class PatchDiscriminator(nn.Module):
         for i, width in enumerate(chans):
             layers += _down(cin, width, batch_norm=i > 0)
             cin = width
-        layers.append(nn.Conv2d(cin, 1, sizes[-1], 1, 0, bias=False))
+        layers.append(DenseConv2d(cin, 1, sizes[-1], bias=False))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
