@@ -16,12 +16,14 @@ from ssl_ce import __version__
 
 
 def git_commit() -> str:
-    """The commit of the ssl-ce source tree, with '+dirty' when it has uncommitted changes; '' if none."""
+    """The commit of the ssl-ce source tree, with '+dirty' when it has uncommitted changes; '' if none.
+    Changes under results/ and weights/ do not count: they are what the code writes, not the code."""
     root = Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
                                 timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", ":(exclude)results", ":(exclude)weights"],
                                capture_output=True, text=True, timeout=5, check=False).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""

@@ -20,37 +20,28 @@ def _forward_backward(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor,
     return y.detach(), module.weight.grad.clone()
 
 
+LAYERS = {  # dense layer, the torch layer it replaces, input shape, output shape
+    "conv": (DenseConv2d, nn.Conv2d, (8, 5, 4), (3, 8, 4, 4), (3, 5, 1, 1)),
+    "up-conv": (DenseConvTranspose2d, nn.ConvTranspose2d, (6, 7, 4), (3, 6, 1, 1), (3, 7, 4, 4)),
+}
+
+
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_dense_conv_matches_the_convolution(channels_last: bool) -> None:
+@pytest.mark.parametrize("kind", LAYERS)
+def test_dense_layers_match_the_convolutions_they_replace(kind: str, channels_last: bool) -> None:
+    dense_cls, plain_cls, args, in_shape, out_shape = LAYERS[kind]
     torch.manual_seed(0)
-    layer = DenseConv2d(8, 5, 4, bias=False)
-    x = torch.randn(3, 8, 4, 4)
+    layer, reference = dense_cls(*args, bias=False), plain_cls(*args, bias=False)
+    reference.load_state_dict(layer.state_dict())
+    x = torch.randn(in_shape)
     if channels_last:
         layer.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     y, grad = _forward_backward(layer, x)
-    reference = nn.Conv2d(8, 5, 4, bias=False)
-    reference.load_state_dict(layer.state_dict())
     y_ref, grad_ref = _forward_backward(reference, x)
-    assert y.shape == (3, 5, 1, 1)
+    assert y.shape == out_shape
     torch.testing.assert_close(y, y_ref)
     torch.testing.assert_close(grad, grad_ref)
-
-
-@pytest.mark.parametrize("channels_last", [False, True])
-def test_dense_up_convolution_matches_the_transposed_convolution(channels_last: bool) -> None:
-    torch.manual_seed(0)
-    layer = DenseConvTranspose2d(6, 7, 4, bias=False)
-    z = torch.randn(3, 6, 1, 1)
-    if channels_last:
-        layer.to(memory_format=torch.channels_last)
-    y, grad = _forward_backward(layer, z)
-    y_ref = F.conv_transpose2d(z, layer.weight.detach())
-    assert y.shape == (3, 7, 4, 4)
-    torch.testing.assert_close(y, y_ref)
-    reference = nn.ConvTranspose2d(6, 7, 4, bias=False)
-    reference.load_state_dict(layer.state_dict())
-    torch.testing.assert_close(grad, _forward_backward(reference, z)[1])
 
 
 def test_dense_weights_stay_nchw_under_channels_last_and_state_dicts_are_the_convolutions() -> None:
