@@ -14,22 +14,10 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def _flatten_like(t: torch.Tensor, start: int, channels_last: bool) -> torch.Tensor:
-    """Flatten (C, H, W) from dim `start` in NCHW or NHWC order: the order matching the weight's memory
-    layout makes the weight's flatten free (channels_last weights are NHWC in memory)."""
-    if channels_last:
-        t = t.movedim(start, -1)
-    return t.flatten(start)
-
-
-def _weight_is_nhwc(weight: torch.Tensor) -> bool:
-    return not weight.is_contiguous() and weight.is_contiguous(memory_format=torch.channels_last)
-
-
 class _KeepsNCHWWeight:
-    """Mixin: the weight stays NCHW-contiguous through `module.to(memory_format=torch.channels_last)`. The
-    product reads it as a plain matrix either way, and fused Adam copies every non-contiguous gradient on each
-    step (70-100 ms a step for paper-128's two 32.8M-weight layers)."""
+    """Mixin: the weight stays NCHW-contiguous through `module.to(memory_format=torch.channels_last)`, so the
+    product reads it as a matrix without a copy, and fused Adam does not copy a non-contiguous gradient on
+    every step (70-100 ms a step for paper-128's two 32.8M-weight layers)."""
 
     def _apply(self, fn, recurse=True):
         return super()._apply(lambda t: fn(t).contiguous(), recurse)
@@ -44,7 +32,7 @@ def _check_dense(conv: nn.Conv2d | nn.ConvTranspose2d) -> None:
 
 
 class DenseConv2d(_KeepsNCHWWeight, nn.Conv2d):
-    """A bias-free, stride-1, unpadded Conv2d whose kernel is as big as its input: (B, C, k, k) -> (B, O, 1, 1)
+    """A stride-1, unpadded Conv2d whose kernel is as big as its input: (B, C, k, k) -> (B, O, 1, 1)
     as one (B, C*k*k) x (C*k*k, O) product."""
 
     as_matmul = True  # the throughput benchmark turns it off to time the plain convolution
@@ -56,13 +44,11 @@ class DenseConv2d(_KeepsNCHWWeight, nn.Conv2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.as_matmul or x.dim() != 4 or tuple(x.shape[-2:]) != self.kernel_size:
             return super().forward(x)
-        nhwc = _weight_is_nhwc(self.weight)
-        out = F.linear(_flatten_like(x, 1, nhwc), _flatten_like(self.weight, 1, nhwc), self.bias)
-        return out[:, :, None, None]
+        return F.linear(x.flatten(1), self.weight.flatten(1), self.bias)[:, :, None, None]
 
 
 class DenseConvTranspose2d(_KeepsNCHWWeight, nn.ConvTranspose2d):
-    """A bias-free, stride-1 up-convolution from a 1x1 input: (B, C, 1, 1) -> (B, O, k, k) as one
+    """A stride-1 up-convolution from a 1x1 input: (B, C, 1, 1) -> (B, O, k, k) as one
     (B, C) x (C, O*k*k) product."""
 
     as_matmul = True
@@ -74,13 +60,7 @@ class DenseConvTranspose2d(_KeepsNCHWWeight, nn.ConvTranspose2d):
     def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
         if not self.as_matmul or output_size is not None or x.dim() != 4 or tuple(x.shape[-2:]) != (1, 1):
             return super().forward(x, output_size)
-        nhwc = _weight_is_nhwc(self.weight)
-        flat = F.linear(x.flatten(1), _flatten_like(self.weight, 1, nhwc).t())
-        k_h, k_w = self.kernel_size
-        if nhwc:  # (B, k, k, O) in memory: hand it back as the channels_last tensor it is
-            out = flat.view(x.shape[0], k_h, k_w, self.out_channels).permute(0, 3, 1, 2)
-        else:
-            out = flat.view(x.shape[0], self.out_channels, k_h, k_w)
+        out = (x.flatten(1) @ self.weight.flatten(1)).view(x.shape[0], self.out_channels, *self.kernel_size)
         return out if self.bias is None else out + self.bias[:, None, None]
 
 
