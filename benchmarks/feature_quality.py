@@ -18,11 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ssl_ce.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from ssl_ce.config import load_config
 from ssl_ce.evaluators.classification import run_classification
+from ssl_ce.report import run_dir_name, train_or_resume
 from ssl_ce.results import markdown_table
-from ssl_ce.train import train
 
 REPO = Path(__file__).resolve().parent.parent
 METHODS = {
@@ -38,16 +37,9 @@ PROTOCOLS = [("linear", None), ("linear", 100), ("finetune", 1000)]
 def pretrain(name: str, overrides: dict, runs: Path, epochs: int, data_root: str) -> tuple[Path, float]:
     cfg = load_config(REPO / "configs" / "cifar10.yaml",
                       {**overrides, "data.root": data_root, "train.epochs": epochs})
-    out = runs / name.replace(" ", "-").replace("(", "").replace(")", "")
-    ckpt = out / CHECKPOINT_NAME
     start = time.perf_counter()
-    if ckpt.exists():
-        done = load_checkpoint(ckpt, prefixes=()).step
-        if cfg.method.name != "random" and done < epochs * (50_000 // cfg.train.batch_size):
-            train(cfg, out, resume=True)
-    else:
-        train(cfg, out)
-    return ckpt, time.perf_counter() - start
+    result = train_or_resume(cfg, runs / run_dir_name(name))
+    return result.checkpoint, time.perf_counter() - start
 
 
 def main() -> None:

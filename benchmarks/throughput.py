@@ -45,6 +45,7 @@ from ssl_ce.train import (
     compile_modules,
     make_batch,
     make_optimizers,
+    place_modules,
     resolve_device,
     train_step,
 )
@@ -84,9 +85,7 @@ def setup(model: str, train_cfg: TrainConfig, device: torch.device, seed: int = 
     generator, discriminator = build_model(cfg.model, output_region(cfg, size).size)
     matmul_bottleneck(generator, matmul)
     matmul_bottleneck(discriminator, matmul)
-    memory_format = torch.channels_last if train_cfg.channels_last else torch.contiguous_format
-    generator.to(device, memory_format=memory_format)
-    discriminator.to(device, memory_format=memory_format)
+    place_modules((generator, discriminator), device, train_cfg.channels_last)
     method = build_method(generator, discriminator, cfg)
     optimizers = make_optimizers(method, cfg, device)
     # A fresh compile cache per variant, as in a training run: the nets of earlier variants and models would

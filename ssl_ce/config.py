@@ -96,6 +96,9 @@ class OptimConfig:
     lr_d: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
+    # constant: the paper's; cosine: both rates decay to 0 over the run's steps (a function of the step, so a
+    # resumed run follows the same curve as long as its epochs / max_steps are unchanged)
+    lr_schedule: Literal["constant", "cosine"] = "constant"
 
     def validate(self) -> None:
         _check(self.lr_g > 0, "optim.lr_g", "must be > 0")

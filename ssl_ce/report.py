@@ -20,13 +20,13 @@ import pandas as pd
 
 from ssl_ce import __version__
 from ssl_ce.checkpoint import CHECKPOINT_NAME
-from ssl_ce.config import load_config
+from ssl_ce.config import Config, load_config
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators import EVALUATORS, results_path
 from ssl_ce.plots import plot_mask_matrix
 from ssl_ce.provenance import git_commit
 from ssl_ce.results import append_rows, markdown_table
-from ssl_ce.train import train
+from ssl_ce.train import TrainResult, train
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 MASKS = ["center", "random-block", "random-region"]
@@ -77,6 +77,12 @@ def run_dir_name(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name).strip("-").replace("--", "-")
 
 
+def train_or_resume(cfg: Config, run: Path, progress: bool = True) -> TrainResult:
+    """Trains into `run`, or continues the run already there: an interrupted comparison picks up where it
+    stopped, and a finished run is kept as it is."""
+    return train(cfg, run, resume=(run / CHECKPOINT_NAME).exists(), progress=progress)
+
+
 def run_report(budget_name: str, out: Path, runs: Path, data_root: str | None, device: str = "auto",
                progress: bool = True, log: Callable[[str], None] = print) -> Path:
     """Runs everything and returns the path of the REPORT.md it wrote (tables and pictures beside it)."""
@@ -96,7 +102,7 @@ def run_report(budget_name: str, out: Path, runs: Path, data_root: str | None, d
         run = runs / run_dir_name(name)
         start = time.perf_counter()
         log(f"pretrain {name} -> {run}")
-        result = train(cfg, run, resume=(run / CHECKPOINT_NAME).exists(), progress=progress)
+        result = train_or_resume(cfg, run, progress)
         checkpoints[name] = result.checkpoint
         train_rows.append({"name": name, "steps": result.step, "minutes": (time.perf_counter() - start) / 60,
                            "loss_curve": run / "loss_curve.png"})

@@ -115,6 +115,13 @@ def to_model_input(images: torch.Tensor, device: torch.device, channels_last: bo
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
+def place_modules(modules, device: torch.device, channels_last: bool) -> None:
+    """Move nets to `device` in the memory format their inputs will have (channels_last or NCHW)."""
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    for module in modules:
+        module.to(device, memory_format=memory_format)
+
+
 def make_batch(images: torch.Tensor, labels: torch.Tensor, cfg: Config, generator: torch.Generator,
                device: torch.device, train: bool) -> Batch:
     """Random horizontal flip (training only), masks, all drawn from `generator`."""
@@ -202,9 +209,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
     modules = {"generator": method.generator}
     if method.discriminator is not None:
         modules["discriminator"] = method.discriminator
-    memory_format = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
-    for module in modules.values():
-        module.to(device, memory_format=memory_format)
+    place_modules(modules.values(), device, cfg.train.channels_last)
     optimizers = make_optimizers(method, cfg, device)
 
     step = 0
@@ -239,7 +244,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         run_info = {"seed": cfg.train.seed, "resumed_from_step": step, "steps_per_epoch": steps_per_epoch,
                     "total_steps": total_steps, "world_size": ddp.world, "train_images": len(train_set),
                     **environment(device)}
-        (out / "run.json").write_text(json.dumps(run_info, indent=2))
+        write_run_info(out / "run.json", run_info, resume)
         (out / "samples").mkdir(exist_ok=True)
     log = MetricsLog(out / "metrics.csv", step) if ddp.main else None
     board = tensorboard_writer(out) if ddp.main and cfg.train.tensorboard else None
@@ -320,6 +325,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
             for images, labels in iterate(train_set, batches[start_in_epoch:last_in_epoch], cfg.data.num_workers,
                                           device.type == "cuda"):
                 batch = make_batch(images, labels, cfg, step_generator(cfg.train.seed, step), device, train=True)
+                set_learning_rates(optimizers, cfg, step, total_steps)
                 losses = train_step(method, batch, optimizers, scaler, autocast)
                 step += 1
                 images_seen += per_step
@@ -352,6 +358,15 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
                        ddp.main)
 
 
+def write_run_info(path: Path, info: dict, resume: bool) -> None:
+    """run.json for this stretch of training; on resume the earlier stretches' records are kept under
+    `earlier_segments`, so a run continued on another machine or commit still says where its start came from."""
+    if resume and path.exists():
+        earlier = json.loads(path.read_text())
+        info = {**info, "earlier_segments": [*earlier.pop("earlier_segments", []), earlier]}
+    path.write_text(json.dumps(info, indent=2))
+
+
 def make_optimizers(method: Method, cfg: Config, device: torch.device) -> dict[str, torch.optim.Optimizer]:
     """Adam for G (and D when the method has one), fused into one kernel per step unless turned off."""
     betas = (cfg.optim.beta1, cfg.optim.beta2)
@@ -361,6 +376,21 @@ def make_optimizers(method: Method, cfg: Config, device: torch.device) -> dict[s
         optimizers["d"] = torch.optim.Adam(method.discriminator.parameters(), lr=cfg.optim.lr_d, betas=betas,
                                            fused=fused)
     return optimizers
+
+
+def learning_rate(base: float, schedule: str, step: int, total_steps: int) -> float:
+    """The rate for the update that follows `step` steps; cosine ends at 0 after the last step."""
+    if schedule == "cosine":
+        return base * 0.5 * (1 + math.cos(math.pi * step / max(total_steps, 1)))
+    return base
+
+
+def set_learning_rates(optimizers: dict[str, torch.optim.Optimizer], cfg: Config, step: int, total: int) -> None:
+    """Every step, from the config and the step alone: resuming needs no scheduler state."""
+    bases = {"g": cfg.optim.lr_g, "d": cfg.optim.lr_d}
+    for name, optimizer in optimizers.items():
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(bases[name], cfg.optim.lr_schedule, step, total)
 
 
 def restore_optimizer(optimizer: torch.optim.Optimizer, state: dict) -> None:

@@ -1,3 +1,5 @@
+import itertools
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -8,7 +10,7 @@ from ssl_ce.checkpoint import load_checkpoint, load_module
 from ssl_ce.config import load_config
 from ssl_ce.errors import SslCeError
 from ssl_ce.models import build_model
-from ssl_ce.train import train
+from ssl_ce.train import learning_rate, train
 
 from .conftest import REPO, tiny_config
 
@@ -80,9 +82,27 @@ def test_resume_continues_at_the_saved_step_with_the_same_state(tmp_path: Path) 
         assert torch.allclose(a.tensors[key].float(), b.tensors[key].float(), atol=1e-6), key
     steps = pd.read_csv(tmp_path / "split" / "metrics.csv")["step"].tolist()
     assert steps == list(range(1, 9))
+    info = json.loads((tmp_path / "split" / "run.json").read_text())
+    assert info["resumed_from_step"] == 3
+    assert [segment["resumed_from_step"] for segment in info["earlier_segments"]] == [0]
     full_rec = pd.read_csv(tmp_path / "full" / "metrics.csv")["rec"]
     split_rec = pd.read_csv(tmp_path / "split" / "metrics.csv")["rec"]
     assert ((full_rec - split_rec).abs() < 1e-5).all()
+
+
+def test_cosine_schedule_starts_at_the_base_rate_and_decays_to_zero() -> None:
+    rates = [learning_rate(1e-3, "cosine", step, 10) for step in range(11)]
+    assert rates[0] == pytest.approx(1e-3) and rates[5] == pytest.approx(5e-4) and rates[10] == pytest.approx(0)
+    assert all(a > b for a, b in itertools.pairwise(rates))
+    assert learning_rate(1e-3, "constant", 7, 10) == 1e-3
+
+
+def test_training_applies_the_schedule_to_both_optimisers(tmp_path: Path) -> None:
+    cfg = tiny_config(train={"max_steps": 4}, optim={"lr_schedule": "cosine"})
+    train(cfg, tmp_path / "run", progress=False)
+    ckpt = load_checkpoint(tmp_path / "run" / "checkpoint.safetensors")
+    for name, base in (("g", cfg.optim.lr_g), ("d", cfg.optim.lr_d)):  # the last update ran at step 3 of 4
+        assert ckpt.optimizer_state(name)["param_groups"][0]["lr"] == pytest.approx(learning_rate(base, "cosine", 3, 4))
 
 
 def test_resumed_optimizer_state_is_the_saved_one(tmp_path: Path) -> None:
