@@ -106,6 +106,7 @@ def _like(result: torch.Tensor, original: Image) -> Image:
     return tensor.to(original.device)
 
 
-def load_inpainter(path: str | Path, device: str = "cpu") -> Inpainter:
-    """The generator of a checkpoint or inpainter export, strictly loaded, in eval mode."""
-    return Inpainter(ModelInpainter(Path(path), torch.device(device)))
+def load_inpainter(path: str | Path, device: str = "cpu", flip_average: bool = False) -> Inpainter:
+    """The generator of a checkpoint or inpainter export, strictly loaded, in eval mode. `flip_average`
+    averages each fill with the fill of the mirrored image (better L2 and PSNR for twice the compute)."""
+    return Inpainter(ModelInpainter(Path(path), torch.device(device), flip_average=flip_average))

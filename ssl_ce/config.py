@@ -27,11 +27,13 @@ class DataConfig:
     crops_per_photo: int = 192  # photos: training crops per photograph (a quarter as many for test)
     strict: bool = False  # folder: stop at the first unreadable image instead of skipping it with a warning
     in_memory_max_images: int = 50_000  # folder: decode once into memory up to this many images
+    shift: int = 0  # training only: random translation by up to this many pixels each way (reflected edges)
 
     def validate(self) -> None:
         _check(self.num_workers >= 0, "data.num_workers", "must be >= 0")
         _check(self.crops_per_photo >= 1, "data.crops_per_photo", "must be >= 1")
         _check(self.in_memory_max_images >= 0, "data.in_memory_max_images", "must be >= 0")
+        _check(self.shift >= 0, "data.shift", "must be >= 0")
         _check(self.source != "folder" or self.root is not None, "data.root",
                "is required for data.source 'folder' (pass --data-root DIR)")
 
@@ -65,6 +67,7 @@ class MaskConfig:
 class ModelConfig:
     name: Literal["small-32", "paper-128", "alexnet-227"] = "small-32"
     bottleneck: int | None = None  # DCGAN-style nets: width of the bottleneck (None: the model's own)
+    width_mult: float = 1.0  # DCGAN-style nets: scales the generator's conv widths (capacity for long runs)
     channel_wise_fc: bool = True  # alexnet-227: channel-wise FC (False: a full FC layer, as the paper avoids)
     pool_free: bool = False  # alexnet-227: strided convolutions instead of max-pooling
     dropout: float = 0.5  # alexnet-227: dropout after the channel-wise FC
@@ -72,6 +75,9 @@ class ModelConfig:
     def validate(self) -> None:
         _check(self.bottleneck is None or self.bottleneck >= 1, "model.bottleneck", "must be >= 1")
         _check(0.0 <= self.dropout < 1.0, "model.dropout", "must be in [0, 1)")
+        _check(self.width_mult > 0, "model.width_mult", "must be > 0")
+        _check(self.width_mult == 1.0 or self.name != "alexnet-227", "model.width_mult",
+               "applies to the DCGAN-style nets (small-32, paper-128) only")
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ class MethodConfig:
     name: Literal["context-encoder", "autoencoder", "denoising", "random", "supervised"] = "context-encoder"
     rec_weight: float = 0.999  # context-encoder: lambda_rec of the joint loss
     adv_weight: float = 0.001  # context-encoder: lambda_adv; 0 gives the L2-only context encoder
+    # context-encoder: l2 (the paper's masked L2) or log-l2 (mean per-image log of it: targets mean PSNR)
+    rec_loss: Literal["l2", "log-l2"] = "l2"
     noise_std: float = 0.2  # denoising: Gaussian noise std on the [-1, 1] scale
     pixel_dropout: float = 0.2  # denoising: probability that a pixel is dropped to the mean
 
@@ -87,6 +95,8 @@ class MethodConfig:
         _check(self.adv_weight >= 0, "method.adv_weight", "must be >= 0")
         _check(self.rec_weight + self.adv_weight > 0, "method.rec_weight", "and adv_weight cannot both be 0")
         _check(self.noise_std >= 0, "method.noise_std", "must be >= 0")
+        _check(self.rec_loss == "l2" or self.name == "context-encoder", "method.rec_loss",
+               "applies to the context-encoder only")
         _check(0 <= self.pixel_dropout < 1, "method.pixel_dropout", "must be in [0, 1)")
 
 

@@ -28,7 +28,7 @@ def plot_loss_curves(metrics_csv: Path, png: Path, steps_per_epoch: int) -> None
         ax.plot(epochs, frame[name].rolling(window, min_periods=1).mean(), lw=1.5)
         ax.set_title(name)
         ax.set_xlabel("epoch")
-        if name == "rec":
+        if name == "rec" and (frame[name] > 0).all():  # log-l2's rec is already a log, and negative
             ax.set_yscale("log")
     fig.tight_layout()
     fig.savefig(png, dpi=110)

@@ -43,8 +43,10 @@ def encoder_from(ckpt: Checkpoint, path: str | Path) -> LoadedEncoder:
 class ModelInpainter:
     """A checkpoint's generator as an inpainter for images of any size."""
 
-    def __init__(self, checkpoint: Path, device: torch.device, ckpt: Checkpoint | None = None) -> None:
-        """`ckpt`: the file's contents when the caller has already read them."""
+    def __init__(self, checkpoint: Path, device: torch.device, ckpt: Checkpoint | None = None,
+                 flip_average: bool = False) -> None:
+        """`ckpt`: the file's contents when the caller has already read them. `flip_average`: also fill the
+        mirrored image and average the two fills (test-time augmentation; twice the compute)."""
         self.path = checkpoint
         ckpt = ckpt or load_checkpoint(checkpoint, prefixes=("generator",))
         if ckpt.part == "encoder":
@@ -63,12 +65,23 @@ class ModelInpainter:
         method = self.config.method
         self.name = (f"{method.name} ({self.config.mask.type} mask, adv {method.adv_weight:g})"
                      if method.name == "context-encoder" else method.name)
+        self.flip_average = flip_average
+        if flip_average:
+            self.name += " + flip average"
 
     def outside_fraction(self, holes_small: list[np.ndarray]) -> float:
         """Fraction of hole pixels (at model size) outside the region this model predicts."""
         total = sum(h.sum() for h in holes_small)
         inside = sum(self.region.crop(torch.from_numpy(h)).sum().item() for h in holes_small)
         return 0.0 if total == 0 else 1 - inside / total
+
+    def predict(self, context: torch.Tensor) -> torch.Tensor:
+        """The generator's fill of its region; with `flip_average`, the mean of the fills of the image and
+        of its mirror image (mirrored back). Regions are centred, so the mirror predicts the same pixels."""
+        pred = self.generator(context)
+        if self.flip_average:
+            pred = (pred + self.generator(context.flip(-1)).flip(-1)) / 2
+        return pred
 
     @torch.no_grad()
     def __call__(self, images: list[np.ndarray], holes_small: list[np.ndarray],
@@ -81,7 +94,7 @@ class ModelInpainter:
             x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)
             x = (x / 127.5 - 1).to(self.device)
             hs = torch.from_numpy(hole_small)[None, None].float().to(self.device)
-            pred = self.generator(x * (1 - hs))
+            pred = self.predict(x * (1 - hs))
             canvas = torch.from_numpy(mean_fill(image, hole)).permute(2, 0, 1)[None].float()
             canvas = F.interpolate(canvas, size=(self.size, self.size), mode="bilinear", antialias=True,
                                    align_corners=False) / 127.5 - 1

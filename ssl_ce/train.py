@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
@@ -85,7 +86,7 @@ def resolve_device(name: str, ddp: Dist) -> torch.device:
 
 
 def step_generator(seed: int, step: int) -> torch.Generator:
-    """The RNG for one step's flips and masks, a pure function of (seed, step)."""
+    """The RNG for one step's flips, shifts and masks, a pure function of (seed, step)."""
     return torch.Generator().manual_seed(seed * 1_000_003 + step)
 
 
@@ -122,12 +123,28 @@ def place_modules(modules, device: torch.device, channels_last: bool) -> None:
         module.to(device, memory_format=memory_format)
 
 
+def random_shift(images: torch.Tensor, shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Each image translated by up to `shift` pixels each way, edges reflected: new content under a fixed
+    centre hole each epoch, which is what keeps a long run from memorising the training set's holes."""
+    if shift == 0:
+        return images
+    b, _, h, w = images.shape
+    if shift >= min(h, w):
+        raise SslCeError(f"data.shift {shift} must be smaller than the {h}x{w} training images")
+    padded = F.pad(images.float(), (shift, shift, shift, shift), mode="reflect").to(images.dtype)
+    dy, dx = (torch.randint(0, 2 * shift + 1, (b,), generator=generator) for _ in range(2))
+    rows = (dy[:, None] + torch.arange(h))[:, :, None]  # (B, H, 1)
+    cols = (dx[:, None] + torch.arange(w))[:, None, :]  # (B, 1, W)
+    return padded[torch.arange(b)[:, None, None], :, rows, cols].permute(0, 3, 1, 2).contiguous()
+
+
 def make_batch(images: torch.Tensor, labels: torch.Tensor, cfg: Config, generator: torch.Generator,
                device: torch.device, train: bool) -> Batch:
-    """Random horizontal flip (training only), masks, all drawn from `generator`."""
+    """Random horizontal flip and shift (training only), masks, all drawn from `generator`."""
     if train:
         flip = torch.rand(len(images), generator=generator) < 0.5
         images = torch.where(flip[:, None, None, None], images.flip(-1), images)
+        images = random_shift(images, cfg.data.shift, generator)
     masks = make_masks(cfg.mask, len(images), images.shape[-1], generator).to(device)
     return Batch(to_model_input(images, device, cfg.train.channels_last), masks, labels.to(device))
 

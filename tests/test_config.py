@@ -28,6 +28,10 @@ def test_defaults_equal_the_quick_config() -> None:
     ({"mask": {"overlap": 40}}, "mask.overlap"),
     ({"mask": {"region_coverage": [0.3, 0.2]}}, "mask.region_coverage"),
     ({"data": {"source": "folder"}}, "data.root"),
+    ({"data": {"shift": -1}}, "data.shift"),
+    ({"method": {"name": "autoencoder", "rec_loss": "log-l2"}}, "method.rec_loss"),
+    ({"method": {"rec_loss": "l1"}}, "method.rec_loss"),
+    ({"model": {"name": "alexnet-227", "width_mult": 2.0}}, "model.width_mult"),
 ])
 def test_bad_values_are_refused_naming_the_key(raw: dict, key: str) -> None:
     with pytest.raises(SslCeError, match=key.replace(".", r"\.").replace("'", "'?")):

@@ -103,3 +103,19 @@ def test_model_fill_keeps_the_context_exactly(centre_model: Path) -> None:
     small, full = make_holes(MaskConfig(type="center"), 32, [(50, 70)], seed=0)
     (filled,) = model([image], small, full)
     assert np.array_equal(filled[~full[0]], image[~full[0]]) and filled.shape == image.shape
+
+
+def test_flip_average_is_the_mean_of_the_two_fills_and_mirrors_with_the_image(centre_model: Path) -> None:
+    plain = inpainting.ModelInpainter(centre_model, torch.device("cpu"))
+    averaged = inpainting.ModelInpainter(centre_model, torch.device("cpu"), flip_average=True)
+    context = torch.rand(2, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        by_hand = (plain.generator(context) + plain.generator(context.flip(-1)).flip(-1)) / 2
+        assert torch.allclose(averaged.predict(context), by_hand, atol=1e-6)
+        assert not torch.allclose(plain.predict(context), by_hand, atol=1e-3)  # the mirror adds something
+    image = np.random.default_rng(4).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    small, full = make_holes(MaskConfig(type="center"), 32, [(32, 32)], seed=0)
+    (filled,) = averaged([image], small, full)
+    (mirrored,) = averaged([image[:, ::-1].copy()], small, full)
+    assert np.abs(filled[:, ::-1].astype(int) - mirrored.astype(int)).max() <= 1  # equal up to rounding
+    assert averaged.name.endswith("+ flip average")

@@ -47,6 +47,15 @@ def test_paper_128_has_the_papers_layers_exactly() -> None:
     assert leaky == [0.2] * 6
 
 
+def test_width_mult_scales_the_generator_convs_only() -> None:
+    generator, discriminator = build_model(ModelConfig(name="small-32", width_mult=1.5), 16)
+    convs = [(m.in_channels, m.out_channels) for m in generator.modules()
+             if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)]
+    assert convs == [(3, 96), (96, 192), (192, 384), (384, 1024), (1024, 384), (384, 192), (192, 3)]
+    _, plain_discriminator = build_model(ModelConfig(name="small-32"), 16)
+    assert _params(discriminator) == _params(plain_discriminator)
+
+
 def test_dcgan_init_is_normal_0_002() -> None:
     generator, _ = build_model(ModelConfig(name="paper-128"), 64)
     weight = generator.encoder.net[-3].weight

@@ -66,11 +66,11 @@ def nn_inpaint_hog(query: list[np.ndarray], gallery: torch.Tensor, hole_small: n
 
 def run_inpainting(checkpoint: Path, dataset: str | None = None, data_root: str | None = None,
                    images: str | None = None, mask: str = "center", limit: int = 1000, also: tuple[str, ...] = (),
-                   classical: bool = True, seed: int = 0, device: str = "auto", results_dir: str = "results",
-                   progress: bool = True) -> list[dict[str, Any]]:
+                   classical: bool = True, flip_average: bool = False, seed: int = 0, device: str = "auto",
+                   results_dir: str = "results", progress: bool = True) -> list[dict[str, Any]]:
     start = time.perf_counter()
     torch_device = resolve_device(device, Dist())
-    models = [ModelInpainter(Path(p), torch_device) for p in (str(checkpoint), *also)]
+    models = [ModelInpainter(Path(p), torch_device, flip_average=flip_average) for p in (str(checkpoint), *also)]
     main = models[0]
     mask_cfg = MaskConfig(**{**main.config.mask.__dict__, "type": mask})
     gallery = None
@@ -154,6 +154,8 @@ INPAINTING = Evaluator(
                      help="More checkpoints in the same table (e.g. an adv_weight 0 model); repeatable."),
         click.Option(["--classical/--no-classical"], default=True, show_default=True,
                      help="Include the classical inpainters and NN-inpainting."),
+        click.Option(["--flip-average"], is_flag=True,
+                     help="Average each network's fill with its fill of the mirrored image (2x compute)."),
         *run_options(),
     ],
 )

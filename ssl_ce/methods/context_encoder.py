@@ -8,11 +8,12 @@ from torch import nn
 
 from ssl_ce.config import MethodConfig
 from ssl_ce.methods.base import Batch
-from ssl_ce.methods.losses import bce_fake, bce_real, masked_l2
+from ssl_ce.methods.losses import RECONSTRUCTION_LOSSES, bce_fake, bce_real
 
 
 class ContextEncoder:
-    """loss_G = rec_weight * masked L2 + adv_weight * BCE(D(pred), real); loss_D = BCE(real) + BCE(fake)."""
+    """loss_G = rec_weight * masked L2 + adv_weight * BCE(D(pred), real); loss_D = BCE(real) + BCE(fake).
+    `method.rec_loss: log-l2` swaps masked L2 for the mean per-image log of it (see losses.py)."""
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module | None, cfg: MethodConfig) -> None:
         self.generator = generator
@@ -33,7 +34,7 @@ class ContextEncoder:
 
     def generator_losses(self, batch: Batch, pred: torch.Tensor) -> dict[str, torch.Tensor]:
         target = batch.masks.region.crop(batch.images)
-        rec = masked_l2(pred, target, batch.masks.weight)
+        rec = RECONSTRUCTION_LOSSES[self.cfg.rec_loss](pred, target, batch.masks.weight)
         losses = {"rec": rec}
         total = self.cfg.rec_weight * rec
         if self.discriminator is not None:

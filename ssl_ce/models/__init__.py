@@ -50,8 +50,9 @@ MODELS: Registry[ModelSpec] = Registry("model")
 
 def _dcgan(input_size: int, widths: tuple[int, ...], d_widths: tuple[int, ...], bottleneck: int) -> Builder:
     def build(cfg: ModelConfig, output_size: int) -> tuple[Generator, nn.Module]:
-        encoder = DCGANEncoder(input_size, widths, cfg.bottleneck or bottleneck)
-        decoder = DCGANDecoder(encoder.num_features, tuple(reversed(widths)), output_size)
+        g_widths = tuple(max(1, round(w * cfg.width_mult)) for w in widths)
+        encoder = DCGANEncoder(input_size, g_widths, cfg.bottleneck or bottleneck)
+        decoder = DCGANDecoder(encoder.num_features, tuple(reversed(g_widths)), output_size)
         generator, discriminator = Generator(encoder, decoder), PatchDiscriminator(output_size, d_widths)
         init_dcgan_weights(generator)
         init_dcgan_weights(discriminator)
