@@ -79,7 +79,7 @@ def save_image_table(columns: dict[str, list[np.ndarray]], png: Path, title: str
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
-                ax.set_title(name.replace(" (", "\n("), fontsize=6)
+                ax.set_title(name.replace(" (", "\n(").replace(") [", ")\n[").replace(" + ", "\n+ "), fontsize=6)
     fig.suptitle(title, fontsize=8)
     fig.tight_layout()
     fig.savefig(png, dpi=120)

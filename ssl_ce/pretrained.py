@@ -63,7 +63,8 @@ class ModelInpainter:
         self.generator = generator.eval().to(device)
         self.device = device
         method = self.config.method
-        self.name = (f"{method.name} ({self.config.mask.type} mask, adv {method.adv_weight:g})"
+        loss = "" if method.rec_loss == "l2" else f", {method.rec_loss}"
+        self.name = (f"{method.name} ({self.config.mask.type} mask, adv {method.adv_weight:g}{loss})"
                      if method.name == "context-encoder" else method.name)
         self.flip_average = flip_average
         if flip_average:

@@ -119,3 +119,14 @@ def test_flip_average_is_the_mean_of_the_two_fills_and_mirrors_with_the_image(ce
     (mirrored,) = averaged([image[:, ::-1].copy()], small, full)
     assert np.abs(filled[:, ::-1].astype(int) - mirrored.astype(int)).max() <= 1  # equal up to rounding
     assert averaged.name.endswith("+ flip average")
+
+
+def test_two_runs_of_the_same_method_keep_their_own_rows(centre_model: Path, tmp_path: Path) -> None:
+    other = tmp_path / "second-run" / "checkpoint.safetensors"
+    other.parent.mkdir()
+    other.write_bytes(centre_model.read_bytes())
+    rows = run_inpainting(centre_model, also=(str(other),), limit=2, classical=False,
+                          results_dir=str(tmp_path / "res"), progress=False)
+    names = [r["inpainter"] for r in rows]
+    assert names[0].endswith(f"[{centre_model.parent.name}]") and names[1].endswith("[second-run]")
+    assert rows[0]["psnr_db"] == rows[1]["psnr_db"]  # the same weights fill the same holes alike

@@ -71,6 +71,10 @@ def run_inpainting(checkpoint: Path, dataset: str | None = None, data_root: str 
     start = time.perf_counter()
     torch_device = resolve_device(device, Dist())
     models = [ModelInpainter(Path(p), torch_device, flip_average=flip_average) for p in (str(checkpoint), *also)]
+    names = [m.name for m in models]
+    for model in models:  # two runs of the same method would share a row name and a grid column
+        if names.count(model.name) > 1:
+            model.name += f" [{model.path.parent.name or model.path.stem}]"
     main = models[0]
     mask_cfg = MaskConfig(**{**main.config.mask.__dict__, "type": mask})
     gallery = None
