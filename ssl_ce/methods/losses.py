@@ -6,16 +6,23 @@ import torch
 import torch.nn.functional as F
 
 
+def _weighted_squared_error(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per image: the weighted sum of squared errors and the number of weighted values (pixels x channels)."""
+    weight = weight.to(pred.dtype)
+    squared = ((pred.float() - target.float()).pow(2) * weight).flatten(1).sum(1)
+    count = (weight > 0).flatten(1).sum(1) * pred.shape[1]
+    return squared, count
+
+
 def masked_l2(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Weighted mean squared error over the pixels with weight > 0.
 
     `weight` is (B, 1, H, W): 0 outside the hole (no gradient there), 1 in the hole, `overlap_weight` on the
     centre mask's ring. Normalised by the number of weighted pixels so the scale does not depend on hole size.
     """
-    weight = weight.to(pred.dtype)
-    squared = (pred.float() - target.float()).pow(2) * weight
-    count = (weight > 0).sum() * pred.shape[1]
-    return squared.sum() / count.clamp(min=1)
+    squared, count = _weighted_squared_error(pred, target, weight)
+    return squared.sum() / count.sum().clamp(min=1)
 
 
 LOG_L2_EPS = 1e-4  # on the [-1, 1] scale: a per-image L2 this small counts as perfect (about 46 dB on [0, 1])
@@ -24,9 +31,7 @@ LOG_L2_EPS = 1e-4  # on the [-1, 1] scale: a per-image L2 this small counts as p
 def masked_log_l2(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Mean over images of log(eps + that image's weighted MSE): minimising it maximises the mean per-image
     PSNR that Table 1 reports, where plain L2 spends its effort on the images with the largest errors."""
-    weight = weight.to(pred.dtype)
-    squared = ((pred.float() - target.float()).pow(2) * weight).flatten(1).sum(1)
-    count = (weight > 0).flatten(1).sum(1) * pred.shape[1]
+    squared, count = _weighted_squared_error(pred, target, weight)
     return torch.log(squared / count.clamp(min=1) + LOG_L2_EPS).mean()
 
 
