@@ -129,6 +129,9 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto: CUDA when present, else CPU
     checkpoint_every: int = 100  # steps; a checkpoint is also written at each epoch end and at the end
+    # epochs between the epoch-end checkpoint, sample grid and loss plot (always after the last): raise it when an
+    # epoch takes seconds (small models on a GPU), where writing these would otherwise take longer than training
+    epoch_end_every: int = 1
     grid_images: int = 8  # images in the per-epoch inpainting grid
     tensorboard: bool = False  # also log losses, img/s and the grids to <run>/tensorboard (pip install tensorboard)
     deterministic: bool = False  # torch.use_deterministic_algorithms (slower; bit-identical CPU reruns)
@@ -141,6 +144,7 @@ class TrainConfig:
         _check(self.max_steps is None or self.max_steps >= 1, "train.max_steps", "must be >= 1")
         _check(self.batch_size >= 1, "train.batch_size", "must be >= 1")
         _check(self.checkpoint_every >= 1, "train.checkpoint_every", "must be >= 1")
+        _check(self.epoch_end_every >= 1, "train.epoch_end_every", "must be >= 1")
         _check(self.grid_images >= 1, "train.grid_images", "must be >= 1")
         _check(self.collapse_steps >= 1, "train.collapse_steps", "must be >= 1")
         _check(self.device == "auto" or self.device.split(":")[0] in {"cpu", "cuda"}, "train.device",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -14,10 +15,13 @@ import torch
 
 from ssl_ce import __version__
 
+COMMIT_ENV = "SSL_CE_COMMIT"
+
 
 def git_commit() -> str:
-    """The commit of the ssl-ce source tree, with '+dirty' when it has uncommitted changes; '' if none.
-    Changes under results/ and weights/ do not count: they are what the code writes, not the code."""
+    """The commit of the ssl-ce source tree, with '+dirty' when it has uncommitted changes. Changes under
+    results/ and weights/ do not count: they are what the code writes, not the code. A tree that is not a git
+    checkout (a copy shipped to a GPU node) reports $SSL_CE_COMMIT, set by whoever copied it, else ''."""
     root = Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
@@ -26,7 +30,7 @@ def git_commit() -> str:
                                 ".", ":(exclude)results", ":(exclude)weights"],
                                capture_output=True, text=True, timeout=5, check=False).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return ""
+        return os.environ.get(COMMIT_ENV, "")
     return commit + ("+dirty" if dirty else "")
 
 

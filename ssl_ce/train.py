@@ -351,11 +351,12 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
                 bar.update(1)
                 if len(pending) >= LOG_EVERY:
                     flush()
-                if step % cfg.train.checkpoint_every == 0 and step % steps_per_epoch != 0:
+                if step % cfg.train.checkpoint_every == 0 and not epoch_end_due(step, steps_per_epoch, total_steps,
+                                                                                cfg.train.epoch_end_every):
                     flush()
                     checkpoint(step)
             flush()
-            if step % steps_per_epoch == 0 or step == total_steps:
+            if epoch_end_due(step, steps_per_epoch, total_steps, cfg.train.epoch_end_every):
                 epoch_end(math.ceil(step / steps_per_epoch))
     except KeyboardInterrupt:
         flush()
@@ -373,6 +374,11 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         dist.destroy_process_group()
     return TrainResult(out, ckpt_path, step, step // steps_per_epoch, images_seen / max(elapsed, 1e-9), last,
                        ddp.main)
+
+
+def epoch_end_due(step: int, steps_per_epoch: int, total_steps: int, every: int) -> bool:
+    """Whether `step` closes an epoch whose end is marked (checkpoint, grid, plot): every `every`-th, and the last."""
+    return step == total_steps or (step % steps_per_epoch == 0 and (step // steps_per_epoch) % every == 0)
 
 
 def write_run_info(path: Path, info: dict, resume: bool) -> None:

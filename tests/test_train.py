@@ -10,7 +10,7 @@ from ssl_ce.checkpoint import load_checkpoint, load_module
 from ssl_ce.config import load_config
 from ssl_ce.errors import SslCeError
 from ssl_ce.models import build_model
-from ssl_ce.train import learning_rate, random_shift, train
+from ssl_ce.train import epoch_end_due, learning_rate, random_shift, train
 
 from .conftest import REPO, tiny_config
 
@@ -52,6 +52,17 @@ def test_run_directory_holds_everything_a_user_needs(tmp_path: Path) -> None:
     assert load_config(out / "config.yaml") == tiny_config()
     info = (out / "run.json").read_text()
     assert '"seed": 0' in info and '"torch"' in info and '"device": "cpu"' in info
+
+
+def test_epoch_end_every_marks_every_nth_epoch_and_the_last(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = train(tiny_config(train={"epochs": 5, "epoch_end_every": 2, "checkpoint_every": 1000}), out,
+                   progress=False)
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_002.png", "epoch_004.png", "epoch_005.png"]
+    assert load_checkpoint(out / "checkpoint.safetensors").step == result.step == 25
+    due = [s for s in range(1, 26) if epoch_end_due(s, 5, 25, 2)]
+    assert due == [10, 20, 25]
+    assert [s for s in range(1, 26) if epoch_end_due(s, 5, 25, 1)] == [5, 10, 15, 20, 25]
 
 
 def test_checkpoint_round_trip_restores_weights_and_config(tmp_path: Path) -> None:
