@@ -80,6 +80,8 @@ def resolve_device(name: str, ddp: Dist) -> torch.device:
         if not torch.cuda.is_available():
             raise SslCeError("train.device is cuda but no CUDA device is visible; use --device cpu")
         device = torch.device(f"cuda:{ddp.local_rank}" if ddp.world > 1 else name)
+        if device.index is None:  # set_device refuses a bare "cuda"
+            device = torch.device("cuda", torch.cuda.current_device())
         torch.cuda.set_device(device)
         return device
     return torch.device(name)
