@@ -46,5 +46,13 @@ def environment(device: torch.device) -> dict[str, Any]:
         "ssl_ce": __version__, "git_commit": git_commit(), "python": sys.version.split()[0],
         "torch": torch.__version__, "numpy": np.__version__, "platform": platform.platform(),
         "device": str(device), "device_name": name, "cpu_threads": torch.get_num_threads(),
-        "command": " ".join(sys.argv),
+        "command": command_line(),
     }
+
+
+def command_line() -> str:
+    """The command as typed: `python -m ssl_ce` shows as such rather than as the path of __main__.py."""
+    program = sys.argv[0]
+    if Path(program).name == "__main__.py" and Path(program).parent.name == "ssl_ce":
+        program = "python -m ssl_ce"
+    return " ".join([program, *sys.argv[1:]])

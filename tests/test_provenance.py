@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 
@@ -29,3 +30,17 @@ def test_a_git_checkout_reports_its_head(monkeypatch: pytest.MonkeyPatch) -> Non
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout")
     assert provenance.git_commit().removesuffix("+dirty") == head
+
+
+def test_python_dash_m_is_recorded_as_typed(monkeypatch: pytest.MonkeyPatch) -> None:
+    main_py = str(provenance.Path(provenance.__file__).parent / "__main__.py")
+    monkeypatch.setattr(provenance.sys, "argv", [main_py, "pretrain", "--epochs", "2"])
+    assert provenance.command_line() == "python -m ssl_ce pretrain --epochs 2"
+    monkeypatch.setattr(provenance.sys, "argv", ["/venv/bin/ssl-ce", "info", "x"])
+    assert provenance.command_line() == "/venv/bin/ssl-ce info x"
+
+
+def test_the_package_runs_as_a_module_from_its_source_tree() -> None:
+    done = subprocess.run([sys.executable, "-m", "ssl_ce", "--help"], capture_output=True, text=True,
+                          cwd=provenance.Path(provenance.__file__).parent.parent, check=False)
+    assert done.returncode == 0 and "pretrain" in done.stdout
