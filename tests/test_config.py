@@ -26,6 +26,7 @@ def test_defaults_equal_the_quick_config() -> None:
     ({"optim": {"lr_g": -1e-3}}, "optim.lr_g"),
     ({"mask": {"type": "circle"}}, "mask.type"),
     ({"mask": {"overlap": 40}}, "mask.overlap"),
+    ({"mask": {"overlap_weight": -1}}, "mask.overlap_weight"),
     ({"mask": {"region_coverage": [0.3, 0.2]}}, "mask.region_coverage"),
     ({"data": {"source": "folder"}}, "data.root"),
     ({"data": {"shift": -1}}, "data.shift"),

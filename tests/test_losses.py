@@ -22,6 +22,15 @@ def test_masked_l2_has_no_gradient_outside_the_hole_and_10x_on_the_ring() -> Non
     assert torch.allclose(grad[0, 0], 10 * interior) and torch.allclose(grad[ring - 1, side // 2], 10 * interior)
 
 
+def test_overlap_weight_zero_leaves_the_loss_to_the_hole_alone() -> None:
+    masks = make_masks(MaskConfig(type="center", overlap_weight=0.0), 2, 32, torch.Generator().manual_seed(0))
+    hole = masks.region.crop(masks.hole).bool().expand(2, 3, -1, -1)
+    pred, target = torch.randn(2, 3, 16, 16), torch.randn(2, 3, 16, 16)
+    expected = (pred - target)[hole].pow(2).mean()
+    assert torch.allclose(masked_l2(pred, target, masks.weight), expected)
+    assert masks.weight.sum() == masks.hole.sum() == 2 * 14 * 14  # the 1-px ring at 32x32 carries no weight
+
+
 def test_masked_l2_ignores_pixels_with_zero_weight() -> None:
     masks = make_masks(MaskConfig(type="random-region"), 2, 32, torch.Generator().manual_seed(1))
     pred = torch.randn(2, 3, 32, 32, requires_grad=True)
