@@ -65,6 +65,8 @@ def cli() -> None:
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), help="Autocast precision.")
 @click.option("--device", help="auto, cpu, cuda or cuda:N.")
 @click.option("--seed", type=int, help="Random seed.")
+@click.option("--init-from", type=click.Path(dir_okay=False),
+              help="Fine-tune: start from this checkpoint's (or export's) weights with fresh optimisers.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Any config value, e.g. --set method.adv_weight=0 (repeatable).")
 @click.option("--tensorboard", is_flag=True, default=None,
@@ -78,7 +80,8 @@ def pretrain(config: str | None, out: str | None, resume: bool, sets: tuple[str,
     keys = {"source": "data.source", "data_root": "data.root", "download": "data.download", "strict": "data.strict",
             "model": "model.name", "mask": "mask.type", "method": "method.name", "epochs": "train.epochs",
             "max_steps": "train.max_steps", "batch_size": "train.batch_size", "precision": "train.precision",
-            "device": "train.device", "seed": "train.seed", "tensorboard": "train.tensorboard"}
+            "device": "train.device", "seed": "train.seed", "init_from": "train.init_from",
+            "tensorboard": "train.tensorboard"}
     overrides = {keys[name]: value for name, value in options.items() if value is not None}
     overrides.update(_parse_set(sets))
     if out is None:

@@ -130,6 +130,7 @@ class TrainConfig:
     compile: bool = False  # torch.compile the networks (see benchmarks/throughput.py for when it pays)
     seed: int = 0
     device: str = "auto"  # auto: CUDA when present, else CPU
+    init_from: str | None = None  # fine-tune from this checkpoint or export, fresh optimisers (ssl_ce.warm_start)
     checkpoint_every: int = 100  # steps; a checkpoint is also written at each epoch end and at the end
     # epochs between the epoch-end checkpoint, sample grid and loss plot (always after the last): raise it when an
     # epoch takes seconds (small models on a GPU), where writing these would otherwise take longer than training

@@ -36,6 +36,7 @@ from ssl_ce.methods import Batch, Method, build_method, output_region
 from ssl_ce.models import build_model, input_size
 from ssl_ce.plots import plot_loss_curves, save_inpainting_grid
 from ssl_ce.provenance import environment
+from ssl_ce.warm_start import init_from
 
 LOG_EVERY = 10  # steps between host syncs for logging (losses are kept on device in between)
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -232,6 +233,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
     optimizers = make_optimizers(method, cfg, device)
 
     step = 0
+    initialised = init_from(cfg.train.init_from, modules) if cfg.train.init_from and not resume else None
     if resume:
         ckpt = load_checkpoint(ckpt_path)
         for name, module in modules.items():
@@ -263,6 +265,8 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
         run_info = {"seed": cfg.train.seed, "resumed_from_step": step, "steps_per_epoch": steps_per_epoch,
                     "total_steps": total_steps, "world_size": ddp.world, "train_images": len(train_set),
                     **environment(device)}
+        if initialised:
+            run_info["initialised_from"] = initialised
         write_run_info(out / "run.json", run_info, resume)
         (out / "samples").mkdir(exist_ok=True)
     log = MetricsLog(out / "metrics.csv", step) if ddp.main else None

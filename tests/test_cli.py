@@ -57,6 +57,7 @@ def test_pretrain_then_resume_from_the_command_line(tmp_path: Path) -> None:
     (["--data", "folder"], "data.root"),
     (["--set", "optim.lr_g=-1"], "optim.lr_g must be > 0"),
     (["--resume"], "--resume needs --out"),
+    (["--init-from", "nope.safetensors"], "train.init_from: no such file: nope.safetensors"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(args: list[str], message: str, tmp_path: Path) -> None:
     result = ssl_ce("pretrain", *args, "--no-progress", cwd=tmp_path)
