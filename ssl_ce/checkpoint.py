@@ -124,14 +124,19 @@ def load_checkpoint(path: str | Path, prefixes: tuple[str, ...] | None = None) -
     return Checkpoint(config, int(metadata["step"]), int(metadata["epoch"]), tensors, metadata, part)
 
 
-def load_module(module: nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
-    """Strict load; a mismatch names the differing keys instead of loading part of the weights."""
+def state_mismatch(module: nn.Module, state: dict[str, torch.Tensor]) -> list[str]:
+    """How `state` differs from `module`'s own (missing, unexpected, wrong-shape keys); empty when it fits."""
     own = module.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     wrong = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
-    if missing or unexpected or wrong:
-        parts = [f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
-                 for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)) if keys]
-        raise SslCeError(f"{what} does not match this architecture ({'; '.join(parts)})")
+    return [f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+            for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)) if keys]
+
+
+def load_module(module: nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
+    """Strict load; a mismatch names the differing keys instead of loading part of the weights."""
+    mismatch = state_mismatch(module, state)
+    if mismatch:
+        raise SslCeError(f"{what} does not match this architecture ({'; '.join(mismatch)})")
     module.load_state_dict(state)

@@ -12,13 +12,8 @@ from pathlib import Path
 
 from torch import nn
 
-from ssl_ce.checkpoint import load_checkpoint, load_module
+from ssl_ce.checkpoint import load_checkpoint, load_module, state_mismatch
 from ssl_ce.errors import SslCeError
-
-
-def _matches(module: nn.Module, state: dict) -> bool:
-    own = module.state_dict()
-    return set(own) == set(state) and all(own[k].shape == state[k].shape for k in own)
 
 
 def init_from(path: str | Path, modules: dict[str, nn.Module]) -> dict[str, object]:
@@ -33,7 +28,7 @@ def init_from(path: str | Path, modules: dict[str, nn.Module]) -> dict[str, obje
         raise SslCeError(f"train.init_from: {path} holds no encoder weights")
     loaded, fresh = [], []
     whole = ckpt.module_state("generator")
-    if ckpt.part != "encoder" and _matches(generator, whole):
+    if ckpt.part != "encoder" and not state_mismatch(generator, whole):
         load_module(generator, whole, f"generator in {path}")
         loaded.append("generator")
     else:
@@ -42,7 +37,7 @@ def init_from(path: str | Path, modules: dict[str, nn.Module]) -> dict[str, obje
         fresh.append("generator (all but the encoder)")
     if "discriminator" in modules:
         state = ckpt.module_state("discriminator")
-        if state and _matches(modules["discriminator"], state):
+        if state and not state_mismatch(modules["discriminator"], state):
             load_module(modules["discriminator"], state, f"discriminator in {path}")
             loaded.append("discriminator")
         else:
