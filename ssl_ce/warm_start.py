@@ -4,6 +4,8 @@ schedule and step count. Unlike `--resume`, the config may differ (loss weights,
 Loading is strict per part, never a silent partial load: the encoder must match; the rest of the generator
 (decoder, head) and the discriminator are taken when the file has them and they match, and are otherwise
 left freshly initialised, which run.json records (e.g. a supervised head on a context encoder's encoder).
+A generator whose only difference is that this run's is wider (`model.width_mult`, `model.bottleneck`) is
+grown into it so that it computes what it did (ssl_ce.grow), and run.json lists the grown tensors.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from torch import nn
 
 from ssl_ce.checkpoint import load_checkpoint, load_module, state_mismatch
 from ssl_ce.errors import SslCeError
+from ssl_ce.grow import grown_state
 
 
 def init_from(path: str | Path, modules: dict[str, nn.Module]) -> dict[str, object]:
@@ -26,8 +29,11 @@ def init_from(path: str | Path, modules: dict[str, nn.Module]) -> dict[str, obje
     encoder_state = ckpt.module_state("generator.encoder")
     if not encoder_state:
         raise SslCeError(f"train.init_from: {path} holds no encoder weights")
-    loaded, fresh = [], []
+    loaded, fresh, grown = [], [], []
     whole = ckpt.module_state("generator")
+    growth = grown_state(generator, whole) if ckpt.part != "encoder" and state_mismatch(generator, whole) else None
+    if growth is not None:
+        whole, grown = growth
     if ckpt.part != "encoder" and not state_mismatch(generator, whole):
         load_module(generator, whole, f"generator in {path}")
         loaded.append("generator")
@@ -42,4 +48,5 @@ def init_from(path: str | Path, modules: dict[str, nn.Module]) -> dict[str, obje
             loaded.append("discriminator")
         else:
             fresh.append("discriminator")
-    return {"path": str(path), "step": ckpt.step, "part": ckpt.part, "loaded": loaded, "fresh": fresh}
+    return {"path": str(path), "step": ckpt.step, "part": ckpt.part, "loaded": loaded, "fresh": fresh,
+            "grown": grown}

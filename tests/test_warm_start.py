@@ -7,6 +7,8 @@ import torch
 from ssl_ce.checkpoint import load_checkpoint
 from ssl_ce.errors import SslCeError
 from ssl_ce.export import export_checkpoint
+from ssl_ce.grow import grown_state
+from ssl_ce.models import build_model
 from ssl_ce.train import train
 
 from .conftest import tiny_config
@@ -73,3 +75,33 @@ def test_another_architecture_or_a_missing_file_is_a_clear_error(tmp_path: Path)
     missing = tiny_config(train={"max_steps": 1, "init_from": str(tmp_path / "nope.safetensors")})
     with pytest.raises(SslCeError, match=r"train\.init_from: no such file"):
         train(missing, tmp_path / "missing", progress=False)
+
+
+@pytest.mark.parametrize("wider", [{"bottleneck": 96}, {"width_mult": 1.5, "bottleneck": 96}])
+def test_a_wider_generator_grown_from_a_narrower_one_computes_the_same(wider: dict) -> None:
+    narrow_cfg = tiny_config()
+    source, _ = build_model(narrow_cfg.model, 16)
+    for p in source.parameters():  # trained-looking weights, so that zeroed reads matter
+        p.data.normal_(0, 0.1)
+    target, _ = build_model(tiny_config(model=wider).model, 16)
+    state, grown = grown_state(target, source.state_dict())
+    target.load_state_dict(state)
+    assert any("encoder" in line for line in grown) and any("decoder" in line for line in grown)
+    x = torch.randn(3, 3, 32, 32)
+    torch.testing.assert_close(target.eval()(x), source.eval()(x))
+    target.decoder.net[0].weight.data[64:].normal_()  # the new bottleneck units' zeroed reads kept it equal
+    assert not torch.allclose(target(x), source(x))
+    assert grown_state(source, target.state_dict()) is None  # shrinking is not growing
+
+
+def test_fine_tuning_a_wider_model_grows_the_source_and_records_it(tmp_path: Path) -> None:
+    source = _trained(tmp_path)
+    cfg = tiny_config(model={"bottleneck": 96}, method={"adv_weight": 0.0}, optim=FROZEN,
+                      train={"max_steps": 1, "init_from": str(source)})
+    result = train(cfg, tmp_path / "wide", progress=False)
+    info = json.loads((tmp_path / "wide" / "run.json").read_text())["initialised_from"]
+    assert info["loaded"][0] == "generator" and any("(64, 256, 4, 4) -> (96, 256, 4, 4)" in g for g in info["grown"])
+    old, new = _weights(source, "generator"), _weights(result.checkpoint, "generator")
+    first_up = "decoder.net.0.weight"  # reads the bottleneck: the 32 new inputs start silent
+    torch.testing.assert_close(new[first_up][:64], old[first_up], atol=1e-6, rtol=0)
+    assert new[first_up][64:].abs().max() < 1e-6
