@@ -23,6 +23,16 @@ def _input_dim(module: nn.Module) -> int | None:
     return None
 
 
+def _may_grow(module: nn.Module, key: str, source: torch.Size, target: torch.Size) -> bool:
+    """Only unit counts grow: the channel dimensions of convolution and linear weights and the per-unit vectors
+    of those layers and of batch norm, never a kernel's size (a wider kernel would compute something else)."""
+    owner = module.get_submodule(key.rpartition(".")[0])
+    if not isinstance(owner, nn.Conv2d | nn.ConvTranspose2d | nn.Linear | nn.BatchNorm2d | nn.BatchNorm1d):
+        return False
+    return (len(source) == len(target) and source[2:] == target[2:]
+            and all(s <= t for s, t in zip(source[:2], target[:2], strict=True)))
+
+
 def grown_state(module: nn.Module, state: dict[str, torch.Tensor]
                 ) -> tuple[dict[str, torch.Tensor], list[str]] | None:
     """`state` of a narrower net embedded into `module`'s shapes (its current weights serve as the fresh
@@ -32,7 +42,7 @@ def grown_state(module: nn.Module, state: dict[str, torch.Tensor]
         return None
     for key, source in state.items():
         target = own[key]
-        if source.dim() != target.dim() or any(s > t for s, t in zip(source.shape, target.shape, strict=True)):
+        if source.shape != target.shape and not _may_grow(module, key, source.shape, target.shape):
             return None
     out, grown = {}, []
     for key, target in own.items():

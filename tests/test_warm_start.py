@@ -105,3 +105,9 @@ def test_fine_tuning_a_wider_model_grows_the_source_and_records_it(tmp_path: Pat
     first_up = "decoder.net.0.weight"  # reads the bottleneck: the 32 new inputs start silent
     torch.testing.assert_close(new[first_up][:64], old[first_up], atol=1e-6, rtol=0)
     assert new[first_up][64:].abs().max() < 1e-6
+
+
+def test_only_unit_counts_grow_never_a_kernel() -> None:
+    small, big = torch.nn.Conv2d(3, 4, 3), torch.nn.Conv2d(3, 8, 5)
+    assert grown_state(big, small.state_dict()) is None
+    assert grown_state(torch.nn.Conv2d(3, 8, 3), small.state_dict()) is not None
