@@ -36,7 +36,8 @@ def _may_grow(module: nn.Module, key: str, source: torch.Size, target: torch.Siz
 def grown_state(module: nn.Module, state: dict[str, torch.Tensor]
                 ) -> tuple[dict[str, torch.Tensor], list[str]] | None:
     """`state` of a narrower net embedded into `module`'s shapes (its current weights serve as the fresh
-    init of the new units), and a line per grown tensor; None unless every key matches and no tensor shrinks."""
+    init of the new units), and a line per grown tensor; None unless every key matches and no tensor shrinks.
+    A state of the same shapes comes back as it is, with no lines."""
     own = module.state_dict()
     if set(own) != set(state):
         return None

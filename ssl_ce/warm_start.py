@@ -31,10 +31,9 @@ def init_from(path: str | Path, modules: dict[str, nn.Module]) -> dict[str, obje
         raise SslCeError(f"train.init_from: {path} holds no encoder weights")
     loaded, fresh, grown = [], [], []
     whole = ckpt.module_state("generator")
-    growth = grown_state(generator, whole) if ckpt.part != "encoder" and state_mismatch(generator, whole) else None
+    growth = grown_state(generator, whole) if ckpt.part != "encoder" else None  # same shapes: nothing grown
     if growth is not None:
         whole, grown = growth
-    if ckpt.part != "encoder" and not state_mismatch(generator, whole):
         load_module(generator, whole, f"generator in {path}")
         loaded.append("generator")
     else:
