@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from ssl_ce.config import MaskConfig
+from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators import inpainting
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, hole_scores, mean_scores
 from ssl_ce.evaluators.inpainting import COLUMNS, make_holes, run_inpainting
@@ -130,3 +131,15 @@ def test_two_runs_of_the_same_method_keep_their_own_rows(centre_model: Path, tmp
     names = [r["inpainter"] for r in rows]
     assert names[0].endswith(f"[{centre_model.parent.name}]") and names[1].endswith("[second-run]")
     assert rows[0]["psnr_db"] == rows[1]["psnr_db"]  # the same weights fill the same holes alike
+
+
+def test_the_train_split_scores_training_images_without_nn_inpainting(centre_model: Path, tmp_path: Path) -> None:
+    test_rows = run_inpainting(centre_model, limit=2, results_dir=str(tmp_path), progress=False)
+    train_rows = run_inpainting(centre_model, limit=2, split="train", results_dir=str(tmp_path), progress=False)
+    assert train_rows[0]["eval_data"] == f"{test_rows[0]['eval_data']}:train"
+    assert "nn-inpainting (HOG)" in [r["inpainter"] for r in test_rows]
+    assert "nn-inpainting (HOG)" not in [r["inpainter"] for r in train_rows]  # each query is in the gallery
+    assert train_rows[0]["grid_png"].endswith("-center-train.png") and Path(train_rows[0]["grid_png"]).is_file()
+    assert [r["psnr_db"] for r in train_rows] != [r["psnr_db"] for r in test_rows[:-1]]  # other images
+    with pytest.raises(SslCeError, match="needs a dataset"):
+        run_inpainting(centre_model, images=str(tmp_path), split="train", results_dir=str(tmp_path), progress=False)

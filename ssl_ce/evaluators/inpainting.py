@@ -66,9 +66,15 @@ def nn_inpaint_hog(query: list[np.ndarray], gallery: torch.Tensor, hole_small: n
 
 def run_inpainting(checkpoint: Path, dataset: str | None = None, data_root: str | None = None,
                    images: str | None = None, mask: str = "center", limit: int = 1000, also: tuple[str, ...] = (),
-                   classical: bool = True, flip_average: bool = False, seed: int = 0, device: str = "auto",
-                   results_dir: str = "results", progress: bool = True) -> list[dict[str, Any]]:
+                   classical: bool = True, flip_average: bool = False, split: str = "test", seed: int = 0,
+                   device: str = "auto", results_dir: str = "results", progress: bool = True) -> list[dict[str, Any]]:
+    """`split="train"` scores a dataset's training images: the gap to the test split is the inpainter's
+    over-fitting. NN-inpainting is left out there, as each query is in its gallery."""
     start = time.perf_counter()
+    if split not in ("test", "train"):
+        raise SslCeError(f"split must be test or train, not {split!r}")
+    if images is not None and split != "test":
+        raise SslCeError("--split train needs a dataset; a folder of --images has no splits")
     torch_device = resolve_device(device, Dist())
     models = [ModelInpainter(Path(p), torch_device, flip_average=flip_average) for p in (str(checkpoint), *also)]
     names = [m.name for m in models]
@@ -86,13 +92,14 @@ def run_inpainting(checkpoint: Path, dataset: str | None = None, data_root: str 
         eval_data = f"folder:{images}"
     else:
         data_cfg = eval_data_config(main.config.data, dataset, data_root)
-        test = build_dataset(data_cfg, "test", main.size)
-        idx = np.arange(len(test))
+        scored = build_dataset(data_cfg, split, main.size)
+        idx = np.arange(len(scored))
         if limit < len(idx):
             idx = np.sort(np.random.default_rng(seed).choice(len(idx), limit, replace=False))
-        originals = [img.permute(1, 2, 0).numpy() for img in all_images(test, idx)]
-        gallery = all_images(build_dataset(data_cfg, "train", main.size))
-        eval_data = data_cfg.source
+        originals = [img.permute(1, 2, 0).numpy() for img in all_images(scored, idx)]
+        if split == "test":
+            gallery = all_images(build_dataset(data_cfg, "train", main.size))
+        eval_data = data_cfg.source if split == "test" else f"{data_cfg.source}:{split}"
     holes_small, holes = make_holes(mask_cfg, main.size, [o.shape[:2] for o in originals], seed)
     results: dict[str, tuple[list[np.ndarray], str, ModelInpainter | None]] = {}
     for model in models:
@@ -110,7 +117,8 @@ def run_inpainting(checkpoint: Path, dataset: str | None = None, data_root: str 
         if gallery is not None and mask == "center":
             results["nn-inpainting (HOG)"] = (nn_inpaint_hog(originals, gallery, holes_small[0]),
                                               f"nearest of {len(gallery)} training images", None)
-    grid_png = Path(results_dir) / "inpainting" / f"{checkpoint.parent.name or 'checkpoint'}-{mask}.png"
+    suffix = "" if split == "test" else f"-{split}"
+    grid_png = Path(results_dir) / "inpainting" / f"{checkpoint.parent.name or 'checkpoint'}-{mask}{suffix}.png"
     _grid(originals, holes, results, grid_png, f"{eval_data}, {mask} holes")
     stamp = row_stamp()
     rows = []
@@ -158,6 +166,8 @@ INPAINTING = Evaluator(
                      help="More checkpoints in the same table (e.g. an adv_weight 0 model); repeatable."),
         click.Option(["--classical/--no-classical"], default=True, show_default=True,
                      help="Include the classical inpainters and NN-inpainting."),
+        click.Option(["--split"], type=click.Choice(["test", "train"]), default="test", show_default=True,
+                     help="The dataset split scored; train measures over-fitting (its gap to test)."),
         click.Option(["--flip-average"], is_flag=True,
                      help="Average each network's fill with its fill of the mirrored image (2x compute)."),
         *run_options(),
