@@ -96,6 +96,8 @@ def pretrain(config: str | None, out: str | None, resume: bool, sets: tuple[str,
     losses = ", ".join(f"{k} {v:.4f}" for k, v in result.last_losses.items())
     click.echo(f"trained {result.step} steps ({result.images_per_second:.0f} img/s); {losses}")
     click.echo(f"run directory: {result.out_dir}  checkpoint: {result.checkpoint}")
+    if result.averaged is not None:
+        click.echo(f"weight-averaged generator (train.average_epochs): {result.averaged}")
 
 
 class EvalGroup(click.Group):

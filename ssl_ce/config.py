@@ -135,6 +135,9 @@ class TrainConfig:
     # epochs between the epoch-end checkpoint, sample grid and loss plot (always after the last): raise it when an
     # epoch takes seconds (small models on a GPU), where writing these would otherwise take longer than training
     epoch_end_every: int = 1
+    # stochastic weight averaging: also write <run>/averaged.safetensors, the mean of the generator's weights at
+    # the last this-many epoch ends, batch norms measured again (ssl_ce.weight_average); 0 = off
+    average_epochs: int = 0
     grid_images: int = 8  # images in the per-epoch inpainting grid
     tensorboard: bool = False  # also log losses, img/s and the grids to <run>/tensorboard (pip install tensorboard)
     deterministic: bool = False  # torch.use_deterministic_algorithms (slower; bit-identical CPU reruns)
@@ -148,6 +151,7 @@ class TrainConfig:
         _check(self.batch_size >= 1, "train.batch_size", "must be >= 1")
         _check(self.checkpoint_every >= 1, "train.checkpoint_every", "must be >= 1")
         _check(self.epoch_end_every >= 1, "train.epoch_end_every", "must be >= 1")
+        _check(self.average_epochs >= 0, "train.average_epochs", "must be >= 0 (0 = no weight averaging)")
         _check(self.grid_images >= 1, "train.grid_images", "must be >= 1")
         _check(self.collapse_steps >= 1, "train.collapse_steps", "must be >= 1")
         _check(self.device == "auto" or self.device.split(":")[0] in {"cpu", "cuda"}, "train.device",

@@ -37,6 +37,7 @@ from ssl_ce.models import build_model, input_size
 from ssl_ce.plots import plot_loss_curves, save_inpainting_grid
 from ssl_ce.provenance import environment
 from ssl_ce.warm_start import init_from
+from ssl_ce.weight_average import AVERAGED_NAME, BATCH_NORM_IMAGES, WeightAverage, measure_batch_norm
 
 LOG_EVERY = 10  # steps between host syncs for logging (losses are kept on device in between)
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -51,6 +52,7 @@ class TrainResult:
     images_per_second: float
     last_losses: dict[str, float]
     main_process: bool = True  # False on torchrun ranks other than 0
+    averaged: Path | None = None  # the weight-averaged generator (train.average_epochs > 0)
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
     optimizers = make_optimizers(method, cfg, device)
 
     step = 0
+    average = WeightAverage()
     initialised = init_from(cfg.train.init_from, modules) if cfg.train.init_from and not resume else None
     if resume:
         ckpt = load_checkpoint(ckpt_path)
@@ -242,6 +245,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
             restore_optimizer(optimizer, ckpt.optimizer_state(name))
         torch.set_rng_state(ckpt.tensors["extra.torch_rng"])
         step = ckpt.step
+        average = WeightAverage.from_checkpoint(ckpt.tensors, device)
 
     sampler = copy.copy(method)  # keeps the unwrapped modules: rank 0 alone draws the grids
     if ddp.world > 1:
@@ -257,7 +261,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
     def checkpoint(at_step: int) -> None:
         if ddp.main:
             save_checkpoint(ckpt_path, cfg, at_step, at_step // steps_per_epoch, modules, optimizers,
-                            {"torch_rng": torch.get_rng_state()})
+                            {"torch_rng": torch.get_rng_state(), **average.extras()})
 
     if ddp.main:
         out.mkdir(parents=True, exist_ok=True)
@@ -351,6 +355,8 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
                 set_learning_rates(optimizers, cfg, step, total_steps)
                 losses = train_step(method, batch, optimizers, scaler, autocast)
                 step += 1
+                if average_due(step, steps_per_epoch, total_steps, cfg.train.average_epochs):
+                    average.update(modules["generator"])
                 images_seen += per_step
                 pending.append(losses)
                 rows_meta.append((step, step / steps_per_epoch))
@@ -375,11 +381,47 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
     if board is not None:
         board.close()
     elapsed = time.perf_counter() - started
+    averaged = None
+    if average.count and ddp.main:
+        averaged = out / AVERAGED_NAME
+        write_averaged(averaged, average, sampler, train_set, cfg, device, step, steps_per_epoch, autocast)
     if ddp.world > 1:
         dist.barrier()
         dist.destroy_process_group()
     return TrainResult(out, ckpt_path, step, step // steps_per_epoch, images_seen / max(elapsed, 1e-9), last,
-                       ddp.main)
+                       ddp.main, averaged)
+
+
+def average_due(step: int, steps_per_epoch: int, total_steps: int, epochs: int) -> bool:
+    """Whether the weights after `step` join the average: each epoch end (and the last step) among the last
+    `epochs` epochs of the run."""
+    if epochs == 0 or step <= total_steps - epochs * steps_per_epoch:
+        return False
+    return step % steps_per_epoch == 0 or step == total_steps
+
+
+def write_averaged(path: Path, average: WeightAverage, method: Method, train_set: ImageDataset, cfg: Config,
+                   device: torch.device, step: int, steps_per_epoch: int,
+                   autocast: contextlib.AbstractContextManager) -> None:
+    """Saves the averaged generator, its batch norms measured on up to BATCH_NORM_IMAGES training images with
+    the run's holes (no flips or shifts: the statistics of the images it will be given)."""
+    averaged = copy.copy(method)
+    averaged.generator = average.averaged(method.generator)
+    order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(cfg.train.seed))
+    count = min(len(train_set), BATCH_NORM_IMAGES)
+    batches = [order[i : i + cfg.train.batch_size].tolist() for i in range(0, count, cfg.train.batch_size)]
+    batches = [b for b in batches if len(b) > 1]  # batch norm needs two samples
+
+    holes = torch.Generator().manual_seed(cfg.train.seed)
+
+    def forward(images_and_labels: tuple[torch.Tensor, torch.Tensor]) -> None:
+        batch = make_batch(*images_and_labels, cfg, holes, device, train=False)
+        with autocast:
+            averaged.predict(batch)
+
+    measure_batch_norm(averaged.generator, iterate(train_set, batches, cfg.data.num_workers, device.type == "cuda"),
+                       forward)
+    save_checkpoint(path, cfg, step, step // steps_per_epoch, {"generator": averaged.generator}, {}, {})
 
 
 def epoch_end_due(step: int, steps_per_epoch: int, total_steps: int, every: int) -> bool:
