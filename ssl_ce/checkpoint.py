@@ -25,6 +25,16 @@ EXPORT_PREFIXES = {"encoder": "generator.encoder", "inpainter": "generator"}  # 
 CHECKPOINT_NAME = "checkpoint.safetensors"
 
 
+def run_label(path: str | Path) -> str:
+    """A file's run directory name, plus its stem unless it is the run's checkpoint: names rows and pictures so
+    that a run's checkpoint and its averaged.safetensors (or an export beside it) never share one."""
+    path = Path(path)
+    run = path.parent.name
+    if not run:
+        return path.stem
+    return run if path.name == CHECKPOINT_NAME else f"{run}-{path.stem}"
+
+
 @dataclass
 class Checkpoint:
     config: Config

@@ -143,3 +143,17 @@ def test_the_train_split_scores_training_images_without_nn_inpainting(centre_mod
     assert [r["psnr_db"] for r in train_rows] != [r["psnr_db"] for r in test_rows[:-1]]  # other images
     with pytest.raises(SslCeError, match="needs a dataset"):
         run_inpainting(centre_model, images=str(tmp_path), split="train", results_dir=str(tmp_path), progress=False)
+
+
+def test_a_runs_checkpoint_and_a_file_beside_it_keep_their_own_rows_and_grid(centre_model: Path,
+                                                                              tmp_path: Path) -> None:
+    beside = centre_model.parent / "averaged.safetensors"  # what train.average_epochs writes
+    beside.write_bytes(centre_model.read_bytes())
+    try:
+        rows = run_inpainting(beside, also=(str(centre_model),), limit=2, classical=False,
+                              results_dir=str(tmp_path / "res"), progress=False)
+    finally:
+        beside.unlink()
+    run = centre_model.parent.name
+    assert [r["inpainter"].rsplit(" [", 1)[1] for r in rows] == [f"{run}-averaged]", f"{run}]"]
+    assert Path(rows[0]["grid_png"]).name == f"{run}-averaged-center.png"

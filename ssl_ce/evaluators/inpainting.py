@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ssl_ce.checkpoint import run_label
 from ssl_ce.config import MaskConfig
 from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import all_images
@@ -80,7 +81,7 @@ def run_inpainting(checkpoint: Path, dataset: str | None = None, data_root: str 
     names = [m.name for m in models]
     for model in models:  # two runs of the same method would share a row name and a grid column
         if names.count(model.name) > 1:
-            model.name += f" [{model.path.parent.name or model.path.stem}]"
+            model.name += f" [{run_label(model.path)}]"
     main = models[0]
     mask_cfg = MaskConfig(**{**main.config.mask.__dict__, "type": mask})
     gallery = None
@@ -118,7 +119,7 @@ def run_inpainting(checkpoint: Path, dataset: str | None = None, data_root: str 
             results["nn-inpainting (HOG)"] = (nn_inpaint_hog(originals, gallery, holes_small[0]),
                                               f"nearest of {len(gallery)} training images", None)
     suffix = "" if split == "test" else f"-{split}"
-    grid_png = Path(results_dir) / "inpainting" / f"{checkpoint.parent.name or 'checkpoint'}-{mask}{suffix}.png"
+    grid_png = Path(results_dir) / "inpainting" / f"{run_label(checkpoint)}-{mask}{suffix}.png"
     _grid(originals, holes, results, grid_png, f"{eval_data}, {mask} holes")
     stamp = row_stamp()
     rows = []

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from skimage.feature import hog
 
+from ssl_ce.checkpoint import run_label
 from ssl_ce.config import MaskConfig
 from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import ImageDataset, all_images
@@ -118,7 +119,7 @@ def run_nn_retrieval(checkpoint: Path, dataset: str | None = None, data_root: st
             "eval_data": data_cfg.source, "mode": mode, "index": index, "k": k, "gallery": len(gallery_set),
             "queries": len(query_idx), "seed": seed}
     rows = []
-    grid_png = Path(results_dir) / "nn_retrieval" / f"{_run_name(checkpoint)}-{mode}-{index}.png"
+    grid_png = Path(results_dir) / "nn_retrieval" / f"{run_label(checkpoint)}-{mode}-{index}.png"
     for name, (gallery, queries_x) in spaces.items():
         sims, ids, qps = timed_search(gallery, queries_x, index, k, settings)
         row = {**base, "features": name, "top1_pct": "", "precision_at_k_pct": "", "centre_l1_pct": "",
@@ -144,8 +145,6 @@ def run_nn_retrieval(checkpoint: Path, dataset: str | None = None, data_root: st
     return [{**row, "wall_time_s": wall, **stamp} for row in rows]
 
 
-def _run_name(checkpoint: Path) -> str:
-    return checkpoint.parent.name or "checkpoint"
 
 
 def _grid(gallery: ImageDataset, queries: ImageDataset, query_idx: np.ndarray, ids: np.ndarray,
