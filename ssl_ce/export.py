@@ -100,10 +100,15 @@ def describe(path: Path, results_dir: Path = Path("results")) -> list[tuple[str,
         if not key.startswith(("optim.", "extra.")) and not key.endswith("num_batches_tracked"):
             module = ".".join(key.split(".")[:2]) if key.startswith("generator.") else key.split(".")[0]
             counts[module] = counts.get(module, 0) + value.numel()
+    if ckpt.part != "training":
+        kind = f"export: {ckpt.part} only, {ckpt.metadata.get('dtype', 'float32')}"
+    elif any(key.startswith("optim.") for key in ckpt.tensors):
+        kind = "training checkpoint (weights, optimiser and RNG state)"
+    else:  # what train.average_epochs writes beside the checkpoint
+        kind = "weights of a training run (weight average, no optimiser state: not resumable)"
     lines = [
         ("file", f"{path} ({path.stat().st_size / 1e6:.1f} MB)"),
-        ("kind", "training checkpoint (weights, optimiser and RNG state)" if ckpt.part == "training"
-         else f"export: {ckpt.part} only, {ckpt.metadata.get('dtype', 'float32')}"),
+        ("kind", kind),
         ("architecture", f"{cfg.model.name}, input {loaded.input_size}x{loaded.input_size}, "
                          f"{loaded.encoder.num_features}-d features"),
         ("parameters", ", ".join(f"{m} {n:,}" for m, n in sorted(counts.items()))),

@@ -7,6 +7,7 @@ from torch import nn
 import ssl_ce.train as training
 from ssl_ce.checkpoint import load_checkpoint
 from ssl_ce.errors import Interrupted
+from ssl_ce.export import describe
 from ssl_ce.pretrained import ModelInpainter
 from ssl_ce.train import average_due, train
 from ssl_ce.weight_average import AVERAGED_NAME, WeightAverage, measure_batch_norm
@@ -59,6 +60,8 @@ def test_averaging_one_epoch_keeps_the_last_weights_with_batch_norms_measured_ag
                            last.tensors["generator.encoder.net.3.running_mean"])
     inpainter = ModelInpainter(result.averaged, torch.device("cpu"))  # evaluators take it like a checkpoint
     assert inpainter.step == last.step
+    assert "weight average" in dict(describe(result.averaged))["kind"]  # `ssl-ce info` does not call it resumable
+    assert "optimiser" in dict(describe(result.checkpoint))["kind"]
 
 
 def test_no_averaged_file_unless_asked(tmp_path: Path) -> None:
