@@ -395,9 +395,8 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
 def average_due(step: int, steps_per_epoch: int, total_steps: int, epochs: int) -> bool:
     """Whether the weights after `step` join the average: each epoch end (and the last step) among the last
     `epochs` epochs of the run."""
-    if epochs == 0 or step <= total_steps - epochs * steps_per_epoch:
-        return False
-    return step % steps_per_epoch == 0 or step == total_steps
+    in_window = epochs > 0 and step > total_steps - epochs * steps_per_epoch
+    return in_window and epoch_end_due(step, steps_per_epoch, total_steps, every=1)
 
 
 def write_averaged(path: Path, average: WeightAverage, method: Method, train_set: ImageDataset, cfg: Config,
@@ -407,11 +406,8 @@ def write_averaged(path: Path, average: WeightAverage, method: Method, train_set
     the run's holes (no flips or shifts: the statistics of the images it will be given)."""
     averaged = copy.copy(method)
     averaged.generator = average.averaged(method.generator)
-    order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(cfg.train.seed))
-    count = min(len(train_set), BATCH_NORM_IMAGES)
-    batches = [order[i : i + cfg.train.batch_size].tolist() for i in range(0, count, cfg.train.batch_size)]
-    batches = [b for b in batches if len(b) > 1]  # batch norm needs two samples
-
+    batches = epoch_batches(len(train_set), cfg.train.batch_size, cfg.train.seed, 0, Dist())  # full batches only
+    batches = batches[: math.ceil(BATCH_NORM_IMAGES / cfg.train.batch_size)]
     holes = torch.Generator().manual_seed(cfg.train.seed)
 
     def forward(images_and_labels: tuple[torch.Tensor, torch.Tensor]) -> None:

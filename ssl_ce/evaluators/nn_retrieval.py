@@ -145,8 +145,6 @@ def run_nn_retrieval(checkpoint: Path, dataset: str | None = None, data_root: st
     return [{**row, "wall_time_s": wall, **stamp} for row in rows]
 
 
-
-
 def _grid(gallery: ImageDataset, queries: ImageDataset, query_idx: np.ndarray, ids: np.ndarray,
           hole: torch.Tensor | None, png: Path, title: str) -> None:
     rows = min(8, len(query_idx))
