@@ -23,6 +23,7 @@ FORMAT = "ssl-ce-checkpoint/1"
 EXPORT_FORMAT = "ssl-ce-export/1"  # weights only (see ssl_ce.export); read by the same loader
 EXPORT_PREFIXES = {"encoder": "generator.encoder", "inpainter": "generator"}  # part -> checkpoint namespace
 CHECKPOINT_NAME = "checkpoint.safetensors"
+AVERAGED_FROM = "averaged_from"  # metadata of `ssl-ce average` files: the JSON list of their source files
 
 
 def run_label(path: str | Path) -> str:
@@ -76,11 +77,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def save_checkpoint(path: Path, config: Config, step: int, epoch: int, modules: dict[str, nn.Module],
-                    optimizers: dict[str, torch.optim.Optimizer], extra: dict[str, torch.Tensor]) -> None:
+                    optimizers: dict[str, torch.optim.Optimizer], extra: dict[str, torch.Tensor],
+                    provenance: dict[str, str] | None = None) -> None:
+    """`provenance`: extra metadata strings for files that no run directory describes (`ssl-ce average`)."""
     tensors: dict[str, torch.Tensor] = {}
-    metadata = {"format": FORMAT, "ssl_ce_version": __version__, "config": json.dumps(config.to_dict()),
-                "step": str(step), "epoch": str(epoch), "model": config.model.name, "method": config.method.name,
-                "mask": config.mask.type, "data": config.data.source}
+    metadata = {**(provenance or {}), "format": FORMAT, "ssl_ce_version": __version__,
+                "config": json.dumps(config.to_dict()), "step": str(step), "epoch": str(epoch),
+                "model": config.model.name, "method": config.method.name, "mask": config.mask.type,
+                "data": config.data.source}
     for name, module in modules.items():
         for key, value in module.state_dict().items():
             tensors[f"{name}.{key}"] = value.detach().cpu().contiguous()

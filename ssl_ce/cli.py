@@ -163,6 +163,22 @@ def export(checkpoint: str, out: str, part: str, fp16: bool, results: str) -> No
 
 
 @cli.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The averaged file (.safetensors).")
+@click.option("--data-root", type=click.Path(),
+              help="Where the first file's training data lives, if not where it was trained (its batch norms "
+                   "are measured on 10,000 of those images).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+def average(sources: tuple[str, ...], out: str, data_root: str | None, device: str) -> None:
+    """Average the generator weights of SOURCES (runs of one lineage, e.g. continued from the same weights with
+    other seeds or rates) into one model, a uniform model soup; evaluators and export take the result."""
+    from ssl_ce.soup import average_files
+
+    path = average_files([Path(s) for s in sources], Path(out), data_root, device)
+    click.echo(f"wrote {path}: the mean of {len(sources)} generators, batch norms measured again")
+
+
+@cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--results", default="results", show_default=True, type=click.Path(file_okay=False),
               help="For training checkpoints: where to look for their evaluations.")

@@ -17,7 +17,14 @@ import torch
 from safetensors.torch import save
 
 from ssl_ce import __version__
-from ssl_ce.checkpoint import EXPORT_FORMAT, EXPORT_PREFIXES, Checkpoint, atomic_write_bytes, load_checkpoint
+from ssl_ce.checkpoint import (
+    AVERAGED_FROM,
+    EXPORT_FORMAT,
+    EXPORT_PREFIXES,
+    Checkpoint,
+    atomic_write_bytes,
+    load_checkpoint,
+)
 from ssl_ce.errors import SslCeError
 from ssl_ce.pretrained import ModelInpainter, encoder_from, load_trained_encoder
 from ssl_ce.provenance import git_commit
@@ -80,7 +87,8 @@ def export_checkpoint(checkpoint: Path, out: Path, part: str = "encoder", half: 
         "parameters": str(sum(v.numel() for k, v in state.items() if not k.endswith("num_batches_tracked"))),
         "trained_with_ssl_ce": ckpt.metadata.get("trained_with_ssl_ce", ckpt.metadata.get("ssl_ce_version", "")),
         "ssl_ce_version": __version__, "git_commit": git_commit(), "source": checkpoint.name,
-        "training_run": _training_run(checkpoint) or ckpt.metadata.get("training_run", "{}"),
+        "training_run": ckpt.metadata.get("training_run") or _training_run(checkpoint) or "{}",
+        AVERAGED_FROM: ckpt.metadata.get(AVERAGED_FROM, "[]"),
         "training_metrics": json.dumps(training_metrics(checkpoint) or json.loads(
             ckpt.metadata.get("training_metrics", "{}"))),
         "evaluations": json.dumps(recorded_evaluations(checkpoint, results_dir) or json.loads(
@@ -104,6 +112,8 @@ def describe(path: Path, results_dir: Path = Path("results")) -> list[tuple[str,
         kind = f"export: {ckpt.part} only, {ckpt.metadata.get('dtype', 'float32')}"
     elif any(key.startswith("optim.") for key in ckpt.tensors):
         kind = "training checkpoint (weights, optimiser and RNG state)"
+    elif AVERAGED_FROM in ckpt.metadata:
+        kind = f"weight average of {', '.join(json.loads(ckpt.metadata[AVERAGED_FROM]))} (ssl-ce average)"
     else:  # what train.average_epochs writes beside the checkpoint
         kind = "weights of a training run (weight average, no optimiser state: not resumable)"
     lines = [

@@ -384,7 +384,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
     averaged = None
     if average.count and ddp.main:
         averaged = out / AVERAGED_NAME
-        write_averaged(averaged, average, sampler, train_set, cfg, device, step, steps_per_epoch, autocast)
+        write_averaged(averaged, average, sampler, train_set, cfg, device, step, step // steps_per_epoch, autocast)
     if ddp.world > 1:
         dist.barrier()
         dist.destroy_process_group()
@@ -400,8 +400,8 @@ def average_due(step: int, steps_per_epoch: int, total_steps: int, epochs: int) 
 
 
 def write_averaged(path: Path, average: WeightAverage, method: Method, train_set: ImageDataset, cfg: Config,
-                   device: torch.device, step: int, steps_per_epoch: int,
-                   autocast: contextlib.AbstractContextManager) -> None:
+                   device: torch.device, step: int, epoch: int, autocast: contextlib.AbstractContextManager,
+                   provenance: dict[str, str] | None = None) -> None:
     """Saves the averaged generator, its batch norms measured on up to BATCH_NORM_IMAGES training images with
     the run's holes (no flips or shifts: the statistics of the images it will be given)."""
     averaged = copy.copy(method)
@@ -417,7 +417,7 @@ def write_averaged(path: Path, average: WeightAverage, method: Method, train_set
 
     measure_batch_norm(averaged.generator, iterate(train_set, batches, cfg.data.num_workers, device.type == "cuda"),
                        forward)
-    save_checkpoint(path, cfg, step, step // steps_per_epoch, {"generator": averaged.generator}, {}, {})
+    save_checkpoint(path, cfg, step, epoch, {"generator": averaged.generator}, {}, {}, provenance)
 
 
 def epoch_end_due(step: int, steps_per_epoch: int, total_steps: int, every: int) -> bool:
