@@ -17,7 +17,6 @@ from ssl_ce.checkpoint import AVERAGED_FROM, load_checkpoint
 from ssl_ce.data import build_dataset
 from ssl_ce.errors import SslCeError
 from ssl_ce.methods import build_method
-from ssl_ce.models import build_model
 from ssl_ce.pretrained import ModelInpainter
 from ssl_ce.provenance import environment
 from ssl_ce.train import Dist, autocast_context, resolve_device, write_averaged
@@ -42,9 +41,9 @@ def average_files(sources: list[Path], out: Path, data_root: str | None = None, 
     average = WeightAverage()
     for inpainter in inpainters:
         average.update(inpainter.generator)
-    _, discriminator = build_model(cfg.model, inpainters[0].region.size)
     train_set = build_dataset(cfg.data, "train", inpainters[0].size)
-    method = build_method(inpainters[0].generator, discriminator, cfg, len(train_set.class_names))
+    # only the method's predict runs (the batch-norm pass): no discriminator needs building
+    method = build_method(inpainters[0].generator, None, cfg, len(train_set.class_names))
     step = max(ckpt.step for ckpt in checkpoints)
     epoch = max(ckpt.epoch for ckpt in checkpoints)
     provenance = {AVERAGED_FROM: json.dumps([str(path) for path in sources]),

@@ -32,7 +32,7 @@ def output_region(cfg: Config, size: int) -> Region:
     return Region(0, size)
 
 
-def build_method(generator: nn.Module, discriminator: nn.Module, cfg: Config, num_classes: int = 0) -> Method:
+def build_method(generator: nn.Module, discriminator: nn.Module | None, cfg: Config, num_classes: int = 0) -> Method:
     return METHODS.get(cfg.method.name)(generator, discriminator, cfg, num_classes)
 
 
