@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ssl_ce.config import load_config
-from ssl_ce.evaluators.classification import run_classification
+from ssl_ce.evaluators.classification import CLASSIFICATION
 from ssl_ce.report import run_dir_name, train_or_resume
 from ssl_ce.results import markdown_table
 
@@ -57,7 +57,7 @@ def main() -> None:
         ckpt, pretrain_s = pretrain(name, overrides, runs, args.epochs, args.data_root)
         for protocol, per_class in PROTOCOLS:
             start = time.perf_counter()
-            (row,) = run_classification(ckpt, protocol=protocol, labels_per_class=per_class,
+            (row,) = CLASSIFICATION(ckpt, protocol=protocol, labels_per_class=per_class,
                                         finetune_epochs=args.finetune_epochs, progress=False)
             rows.append({"name": name, "pretrain_epochs": args.epochs, "pretrain_s": round(pretrain_s, 1),
                          "eval_s": round(time.perf_counter() - start, 1), **row})

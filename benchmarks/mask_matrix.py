@@ -15,14 +15,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from ssl_ce import registries
 from ssl_ce.checkpoint import CHECKPOINT_NAME
 from ssl_ce.config import load_config
-from ssl_ce.evaluators.inpainting import run_inpainting
+from ssl_ce.evaluators.inpainting import INPAINTING
 from ssl_ce.plots import plot_mask_matrix
-from ssl_ce.train import train
+from ssl_ce.training import train
 
 REPO = Path(__file__).resolve().parent.parent
-MASKS = ["center", "random-block", "random-region"]
+MASKS = registries.MASKS.names()
 
 
 def checkpoint_for(mask: str, given: dict[str, str], runs: Path, epochs: int, data_root: str) -> Path:
@@ -51,7 +52,7 @@ def main() -> None:
     for train_mask in MASKS:
         ckpt = checkpoint_for(train_mask, given, Path(args.runs), args.epochs, args.data_root)
         for test_mask in MASKS:
-            evaluated = run_inpainting(ckpt, mask=test_mask, limit=args.limit, classical=train_mask == MASKS[0],
+            evaluated = INPAINTING(ckpt, mask=test_mask, limit=args.limit, classical=train_mask == MASKS[0],
                                        results_dir=str(results / "mask_matrix"), progress=False)
             for row in evaluated:
                 is_model = row["method"] != ""

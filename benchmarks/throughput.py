@@ -34,21 +34,15 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from ssl_ce.config import Config, ModelConfig, TrainConfig
+from ssl_ce.data.batches import make_batch
 from ssl_ce.methods import build_method, output_region
 from ssl_ce.methods.losses import masked_l2
 from ssl_ce.models import build_model, input_size
 from ssl_ce.models.dense import matmul_bottleneck
 from ssl_ce.provenance import environment, git_commit
-from ssl_ce.train import (
-    Dist,
-    autocast_context,
-    compile_modules,
-    make_batch,
-    make_optimizers,
-    place_modules,
-    resolve_device,
-    train_step,
-)
+from ssl_ce.runtime import Dist, autocast_context, place_modules, resolve_device
+from ssl_ce.training.loop import train_step
+from ssl_ce.training.optim import compile_modules, make_optimizers
 
 REPO = Path(__file__).resolve().parent.parent
 BATCH = {"small-32": 128, "paper-128": 64, "alexnet-227": 64}  # the batch each trains with in configs/

@@ -1,4 +1,8 @@
-"""The `ssl-ce` command line. Errors a user can cause print one line and exit with code 2."""
+"""The `ssl-ce` command line. Errors a user can cause print one line and exit with code 2.
+
+Only click, PyYAML and the config schema load to build it: each command imports what it runs, and the
+component choices are read from the registries when shown or checked, so `ssl-ce --help` does not load torch.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,10 @@ import click
 import yaml
 
 from ssl_ce import __version__
-from ssl_ce.checkpoint import CHECKPOINT_NAME, read_metadata
-from ssl_ce.config import Config, config_from_dict, load_config
+from ssl_ce.config import Config, apply_overrides, config_from_dict, load_config
 from ssl_ce.errors import Interrupted, SslCeError
+from ssl_ce.evaluators.common import RegistryChoice
+from ssl_ce.registries import DATASETS, EVALUATORS, MASKS, METHODS, MODELS
 
 
 def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
@@ -30,12 +35,11 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
 
 def resolve_pretrain_config(config: str | None, out: Path, resume: bool, overrides: dict[str, Any]) -> Config:
     """The config file, or on --resume without one the config stored in the run's checkpoint; then overrides."""
+    from ssl_ce.checkpoint import CHECKPOINT_NAME, read_metadata
+
     if resume and config is None and (out / CHECKPOINT_NAME).exists():
         raw = json.loads(read_metadata(out / CHECKPOINT_NAME)["config"])
-        for dotted, value in overrides.items():
-            section, _, key = dotted.partition(".")
-            raw.setdefault(section, {})[key] = value
-        return config_from_dict(raw)
+        return config_from_dict(apply_overrides(raw, overrides))
     return load_config(config, overrides)
 
 
@@ -46,19 +50,19 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--config", "config", type=click.Path(dir_okay=False), help="YAML config (see configs/); "
+@click.option("--config", "config", type=click.Path(dir_okay=False), help="YAML config: a file, or the name of "
+              "one that ships with ssl-ce (quick, cifar10, cifar10-inpainter, paper-128, paper-alexnet-227); "
               "defaults to the quick photos config.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory [default: runs/<config>-<time>].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-@click.option("--data", "source", type=click.Choice(["photos", "cifar10", "folder"]), help="Data source.")
+@click.option("--data", "source", type=RegistryChoice(DATASETS), help="Data source.")
 @click.option("--data-root", type=click.Path(), help="cifar10: folder holding cifar-10-batches-py; folder: images.")
 @click.option("--download", is_flag=True, default=None, help="cifar10: download when missing (needs a network).")
 @click.option("--strict", is_flag=True, default=None,
               help="folder: stop at the first unreadable image instead of skipping it with a warning.")
-@click.option("--model", type=click.Choice(["small-32", "paper-128", "alexnet-227"]), help="Architecture.")
-@click.option("--mask", type=click.Choice(["center", "random-block", "random-region"]), help="Hole type.")
-@click.option("--method", type=click.Choice(["context-encoder", "autoencoder", "denoising", "random", "supervised"]),
-              help="Pretraining method (or a baseline).")
+@click.option("--model", type=RegistryChoice(MODELS), help="Architecture.")
+@click.option("--mask", type=RegistryChoice(MASKS), help="Hole type.")
+@click.option("--method", type=RegistryChoice(METHODS), help="Pretraining method (or a baseline).")
 @click.option("--epochs", type=int, help="Epochs to train.")
 @click.option("--max-steps", type=int, help="Stop after this many steps (overrides --epochs when smaller).")
 @click.option("--batch-size", type=int, help="Images per step (per process under torchrun).")
@@ -75,7 +79,7 @@ def cli() -> None:
 def pretrain(config: str | None, out: str | None, resume: bool, sets: tuple[str, ...], no_progress: bool,
              **options: Any) -> None:
     """Train a context encoder; leaves checkpoint, config, metrics.csv and plots in the run directory."""
-    from ssl_ce.train import train
+    from ssl_ce.training import train
 
     keys = {"source": "data.source", "data_root": "data.root", "download": "data.download", "strict": "data.strict",
             "model": "model.name", "mask": "mask.type", "method": "method.name", "epochs": "train.epochs",
@@ -104,25 +108,19 @@ class EvalGroup(click.Group):
     """`ssl-ce eval NAME`: one sub-command per registered evaluator, plug-ins included."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        from ssl_ce.evaluators import EVALUATORS, load_plugins
-
-        load_plugins()
         return EVALUATORS.names()
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        from ssl_ce.evaluators import EVALUATORS, load_plugins
-
-        load_plugins()
         return eval_command(EVALUATORS.get(cmd_name)) if cmd_name in EVALUATORS else None
 
 
 def eval_command(evaluator: Any) -> click.Command:
     """Wraps an Evaluator: common options, then its own; rows are appended to results/<csv> and printed."""
-    from ssl_ce.evaluators import results_path
+    from ssl_ce.evaluators.common import results_path
     from ssl_ce.results import append_rows
 
     def callback(checkpoint: str, results: str, no_progress: bool, **options: Any) -> None:
-        rows = evaluator.run(Path(checkpoint), results_dir=results, progress=not no_progress, **options)
+        rows = evaluator(checkpoint, results_dir=results, progress=not no_progress, **options)
         path = results_path(results, evaluator)
         append_rows(path, evaluator.columns, rows)
         for row in rows:
@@ -172,7 +170,7 @@ def export(checkpoint: str, out: str, part: str, fp16: bool, results: str) -> No
 def average(sources: tuple[str, ...], out: str, data_root: str | None, device: str) -> None:
     """Average the generator weights of SOURCES (runs of one lineage, e.g. continued from the same weights with
     other seeds or rates) into one model, a uniform model soup; evaluators and export take the result."""
-    from ssl_ce.soup import average_files
+    from ssl_ce.training.averaging import average_files
 
     path = average_files([Path(s) for s in sources], Path(out), data_root, device)
     click.echo(f"wrote {path}: the mean of {len(sources)} generators, batch norms measured again")
@@ -184,7 +182,7 @@ def average(sources: tuple[str, ...], out: str, data_root: str | None, device: s
               help="For training checkpoints: where to look for their evaluations.")
 def info(file: str, results: str) -> None:
     """Say what a checkpoint or export is: architecture, parameters, method, data, steps, evaluations."""
-    from ssl_ce.export import describe
+    from ssl_ce.info import describe
 
     for field, value in describe(Path(file), Path(results)):
         click.echo(f"{field + ':':22s} {value}")
@@ -223,6 +221,10 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:  # one line, like every other user error
+        command = exc.ctx.command_path if exc.ctx else "ssl-ce"
+        click.echo(f"error: {exc.format_message()} (see {command} --help)", err=True)
+        sys.exit(2)
     except click.ClickException as exc:
         exc.show()
         sys.exit(2)

@@ -7,8 +7,10 @@ config trains something sensible offline.
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 import types
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -16,11 +18,14 @@ from typing import Any, Literal
 import yaml
 
 from ssl_ce.errors import SslCeError
+from ssl_ce.registries import ALL, DATASETS, METHODS, MODELS  # the tables only: components load on look-up
+
+WHERE_THE_DATA_IS = {"root", "download"}  # set for a source that ignores them, the user would train on other data
 
 
 @dataclass(frozen=True)
 class DataConfig:
-    source: Literal["photos", "cifar10", "folder"] = "photos"
+    source: str = "photos"  # a registered data source (ssl_ce.registries.DATASETS)
     root: str | None = None  # cifar10: folder holding cifar-10-batches-py; folder: the image folder
     download: bool = False  # cifar10 only: fetch the archive when it is missing (needs a network)
     num_workers: int = 0  # decoding workers for `folder`; in-memory sources never need any
@@ -34,8 +39,19 @@ class DataConfig:
         _check(self.crops_per_photo >= 1, "data.crops_per_photo", "must be >= 1")
         _check(self.in_memory_max_images >= 0, "data.in_memory_max_images", "must be >= 0")
         _check(self.shift >= 0, "data.shift", "must be >= 0")
-        _check(self.source != "folder" or self.root is not None, "data.root",
-               "is required for data.source 'folder' (pass --data-root DIR)")
+        _check(self.source in DATASETS, "data.source", f"must be one of {', '.join(DATASETS.names())}, got "
+               f"{self.source!r}")
+        source = DATASETS.get(self.source)
+        defaults = DataConfig()
+        for key in sorted(source_options() - source.options):  # no option silently ignored
+            if getattr(self, key) == getattr(defaults, key):
+                continue
+            message = f"is not used by data.source {self.source!r}"
+            _check(key not in WHERE_THE_DATA_IS, f"data.{key}", f"{message}; drop it or choose a source that reads it")
+            warnings.warn(f"config: data.{key} {message} and is ignored", stacklevel=2)
+        for key in sorted(source.required):
+            _check(getattr(self, key) is not None, f"data.{key}",
+                   f"is required for data.source {self.source!r} (pass --data-{key} DIR)")
 
     def validated(self) -> DataConfig:
         self.validate()
@@ -44,7 +60,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class MaskConfig:
-    type: Literal["center", "random-block", "random-region"] = "center"
+    type: str = "center"  # a registered mask (ssl_ce.registries.MASKS)
     overlap: int = 4  # centre: width in pixels, at 128x128, of the visible ring the net also predicts
     # centre: loss weight of the visible ring's pixels relative to the hole's (the paper's 10, for seamless fills;
     # 1 weighs them as hole pixels, 0 leaves the loss to the hole alone, which is what Table 1's metrics score)
@@ -67,7 +83,7 @@ class MaskConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name: Literal["small-32", "paper-128", "alexnet-227"] = "small-32"
+    name: str = "small-32"  # a registered model (ssl_ce.registries.MODELS)
     bottleneck: int | None = None  # DCGAN-style nets: width of the bottleneck (None: the model's own)
     width_mult: float = 1.0  # DCGAN-style nets: scales the generator's conv widths (capacity for long runs)
     channel_wise_fc: bool = True  # alexnet-227: channel-wise FC (False: a full FC layer, as the paper avoids)
@@ -78,13 +94,11 @@ class ModelConfig:
         _check(self.bottleneck is None or self.bottleneck >= 1, "model.bottleneck", "must be >= 1")
         _check(0.0 <= self.dropout < 1.0, "model.dropout", "must be in [0, 1)")
         _check(self.width_mult > 0, "model.width_mult", "must be > 0")
-        _check(self.width_mult == 1.0 or self.name != "alexnet-227", "model.width_mult",
-               "applies to the DCGAN-style nets (small-32, paper-128) only")
 
 
 @dataclass(frozen=True)
 class MethodConfig:
-    name: Literal["context-encoder", "autoencoder", "denoising", "random", "supervised"] = "context-encoder"
+    name: str = "context-encoder"  # a registered method (ssl_ce.registries.METHODS)
     rec_weight: float = 0.999  # context-encoder: lambda_rec of the joint loss
     adv_weight: float = 0.001  # context-encoder: lambda_adv; 0 gives the L2-only context encoder
     # context-encoder: l2 (the paper's masked L2) or log-l2 (mean per-image log of it: targets mean PSNR)
@@ -97,8 +111,6 @@ class MethodConfig:
         _check(self.adv_weight >= 0, "method.adv_weight", "must be >= 0")
         _check(self.rec_weight + self.adv_weight > 0, "method.rec_weight", "and adv_weight cannot both be 0")
         _check(self.noise_std >= 0, "method.noise_std", "must be >= 0")
-        _check(self.rec_loss == "l2" or self.name == "context-encoder", "method.rec_loss",
-               "applies to the context-encoder only")
         _check(0 <= self.pixel_dropout < 1, "method.pixel_dropout", "must be in [0, 1)")
 
 
@@ -170,6 +182,7 @@ class Config:
     def validate(self) -> Config:
         for section in dataclasses.fields(self):
             getattr(self, section.name).validate()
+        check_components(self)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -193,20 +206,59 @@ def _check(ok: bool, key: str, message: str) -> None:
         raise SslCeError(f"config: {key} {message}")
 
 
+def check_components(cfg: Config) -> None:
+    """Every component name is registered, and the components accept the settings around them: a method
+    supports the loss asked of it, a model can be widened (a data source's own checks are DataConfig's)."""
+    for key, registry in ALL.items():
+        section, _, field_name = key.partition(".")
+        name = getattr(getattr(cfg, section), field_name)
+        _check(name in registry, key, f"must be one of {', '.join(registry.names())}, got {name!r}")
+    method = METHODS.get(cfg.method.name)
+    _check(cfg.method.rec_loss in method.rec_losses, "method.rec_loss",
+           f"{cfg.method.rec_loss!r} is not a loss of method {cfg.method.name!r} ({', '.join(method.rec_losses)})")
+    scalable = [name for name, model in MODELS.items() if model.scalable]
+    _check(cfg.model.width_mult == 1.0 or cfg.model.name in scalable, "model.width_mult",
+           f"does not apply to model {cfg.model.name!r} (only to {', '.join(scalable)})")
+
+
+def source_options() -> set[str]:
+    """The data.* keys that some source reads and others ignore."""
+    return set().union(*(source.options for _, source in DATASETS.items()))
+
+
+def shipped_config(name: str) -> Path:
+    """A config that ships inside the package (ssl_ce/configs/NAME.yaml), so an installed ssl-ce finds its own
+    recipes wherever it runs."""
+    path = Path(str(importlib.resources.files("ssl_ce") / "configs" / name))
+    return path.with_suffix(".yaml") if not path.suffix else path
+
+
+def shipped_config_names() -> list[str]:
+    return sorted(p.stem for p in Path(str(importlib.resources.files("ssl_ce") / "configs")).glob("*.yaml"))
+
+
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
-    """Reads a YAML config (or the defaults), applies dotted `section.key` overrides, validates."""
+    """Reads a YAML config (a file, or the name of a shipped one such as `quick`; the defaults when None),
+    applies dotted `section.key` overrides, validates."""
     raw: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
+        if not path.is_file() and shipped_config(str(path)).is_file() and path.parent == Path():
+            path = shipped_config(str(path))
         if not path.is_file():
-            raise SslCeError(f"config file not found: {path}")
+            raise SslCeError(f"config file not found: {path} (shipped configs: {', '.join(shipped_config_names())})")
         try:
             raw = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as exc:
             raise SslCeError(f"config {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
         if not isinstance(raw, dict):
             raise SslCeError(f"config {path} must be a mapping of sections (data, mask, model, ...)")
-    for dotted, value in (overrides or {}).items():
+    return config_from_dict(apply_overrides(raw, overrides or {}))
+
+
+def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Sets each dotted `section.key` override in the raw config mapping (in place) and returns it."""
+    for dotted, value in overrides.items():
         section, _, key = dotted.partition(".")
         if not key:
             raise SslCeError(f"override {dotted!r} must look like section.key=value")
@@ -214,7 +266,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         if not isinstance(sub, dict):
             raise SslCeError(f"config: {section} must be a mapping")
         sub[key] = value
-    return config_from_dict(raw)
+    return raw
 
 
 def config_from_dict(raw: dict[str, Any]) -> Config:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from matplotlib.figure import Figure
 from torchvision.utils import make_grid
+
+
+def _figure(figsize: tuple[float, float], rows: int = 1, columns: int = 1, squeeze: bool = True):
+    """A figure of its own, drawn by the Agg canvas: no pyplot, so no global backend or figure list to touch."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(rows, columns, squeeze=squeeze)
 
 
 def plot_loss_curves(metrics_csv: Path, png: Path, steps_per_epoch: int) -> None:
@@ -22,7 +25,7 @@ def plot_loss_curves(metrics_csv: Path, png: Path, steps_per_epoch: int) -> None
         return
     epochs = frame["step"] / max(1, steps_per_epoch)
     window = max(1, len(frame) // 50)
-    fig, axes = plt.subplots(1, len(losses), figsize=(3.2 * len(losses), 2.8), squeeze=False)
+    fig, axes = _figure((3.2 * len(losses), 2.8), 1, len(losses), squeeze=False)
     for ax, name in zip(axes[0], losses, strict=True):
         ax.plot(epochs, frame[name], alpha=0.3, lw=0.8)
         ax.plot(epochs, frame[name].rolling(window, min_periods=1).mean(), lw=1.5)
@@ -32,7 +35,6 @@ def plot_loss_curves(metrics_csv: Path, png: Path, steps_per_epoch: int) -> None
             ax.set_yscale("log")
     fig.tight_layout()
     fig.savefig(png, dpi=110)
-    plt.close(fig)
 
 
 def save_inpainting_grid(masked: torch.Tensor, filled: torch.Tensor, original: torch.Tensor, png: Path,
@@ -40,14 +42,13 @@ def save_inpainting_grid(masked: torch.Tensor, filled: torch.Tensor, original: t
     """Rows: masked input / the network's fill / the original, images in [-1, 1]."""
     rows = torch.cat([masked, filled, original]).float().clamp(-1, 1).add(1).div(2).cpu()
     grid = make_grid(rows, nrow=len(masked), padding=2, pad_value=1.0)
-    fig, ax = plt.subplots(figsize=(1.2 * len(masked) + 0.8, 4.2))
+    fig, ax = _figure((1.2 * len(masked) + 0.8, 4.2))
     ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
     ax.set_yticks([grid.shape[1] * (i + 0.5) / 3 for i in range(3)], ["input", "filled", "original"])
     ax.set_xticks([])
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(png, dpi=110)
-    plt.close(fig)
 
 
 def save_retrieval_grid(queries: torch.Tensor, neighbours: torch.Tensor, png: Path, title: str) -> None:
@@ -55,7 +56,7 @@ def save_retrieval_grid(queries: torch.Tensor, neighbours: torch.Tensor, png: Pa
     q, k = neighbours.shape[:2]
     tiles = torch.cat([queries[:, None], neighbours], dim=1).reshape(q * (k + 1), *queries.shape[1:])
     grid = make_grid(tiles.float() / 255, nrow=k + 1, padding=2, pad_value=1.0)
-    fig, ax = plt.subplots(figsize=(0.9 * (k + 1) + 0.6, 0.9 * q + 0.7))
+    fig, ax = _figure((0.9 * (k + 1) + 0.6, 0.9 * q + 0.7))
     ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
     ax.set_xticks([grid.shape[2] * (i + 0.5) / (k + 1) for i in range(k + 1)],
                   ["query", *[str(i + 1) for i in range(k)]])
@@ -63,7 +64,6 @@ def save_retrieval_grid(queries: torch.Tensor, neighbours: torch.Tensor, png: Pa
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(png, dpi=110)
-    plt.close(fig)
 
 
 def save_image_table(columns: dict[str, list[np.ndarray]], png: Path, title: str, tile: int = 96) -> None:
@@ -71,7 +71,7 @@ def save_image_table(columns: dict[str, list[np.ndarray]], png: Path, title: str
     each image shown at `tile` pixels on its longer side."""
     names = list(columns)
     rows = len(columns[names[0]])
-    fig, axes = plt.subplots(rows, len(names), figsize=(1.25 * len(names), 1.25 * rows + 0.5), squeeze=False)
+    fig, axes = _figure((1.25 * len(names), 1.25 * rows + 0.5), rows, len(names), squeeze=False)
     for c, name in enumerate(names):
         for r in range(rows):
             ax = axes[r][c]
@@ -83,12 +83,11 @@ def save_image_table(columns: dict[str, list[np.ndarray]], png: Path, title: str
     fig.suptitle(title, fontsize=8)
     fig.tight_layout()
     fig.savefig(png, dpi=120)
-    plt.close(fig)
 
 
 def plot_mask_matrix(matrix: pd.DataFrame, png: Path, title: str) -> None:
     """Heat-map of PSNR by trained mask (rows) and test mask (columns), each cell labelled with its value."""
-    fig, ax = plt.subplots(figsize=(5.4, 0.6 + 0.75 * len(matrix)))
+    fig, ax = _figure((5.4, 0.6 + 0.75 * len(matrix)))
     image = ax.imshow(matrix.values.astype(float), cmap="viridis")
     ax.set_xticks(range(matrix.shape[1]), list(matrix.columns), rotation=20, ha="right")
     ax.set_yticks(range(len(matrix)), [r if r.startswith("best") else f"trained: {r}" for r in matrix.index])
@@ -100,4 +99,3 @@ def plot_mask_matrix(matrix: pd.DataFrame, png: Path, title: str) -> None:
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=120)
-    plt.close(fig)

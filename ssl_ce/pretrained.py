@@ -16,7 +16,7 @@ from ssl_ce.config import Config
 from ssl_ce.data.masks import Region
 from ssl_ce.errors import SslCeError
 from ssl_ce.inpainters import mean_fill
-from ssl_ce.methods import output_region
+from ssl_ce.methods import method_spec, output_region
 from ssl_ce.models import build_model, input_size
 
 
@@ -56,16 +56,13 @@ class ModelInpainter:
         self.step = ckpt.step
         self.size = input_size(self.config.model)
         self.region: Region = output_region(self.config, self.size)
-        if self.config.method.name == "supervised":
-            raise SslCeError(f"{checkpoint} is a supervised classifier, not an inpainter")
+        if not method_spec(self.config).inpaints:
+            raise SslCeError(f"{checkpoint} is a {self.config.method.name} classifier, not an inpainter")
         generator, _ = build_model(self.config.model, self.region.size)
         load_module(generator, ckpt.module_state("generator"), f"generator in {checkpoint}")
         self.generator = generator.eval().to(device)
         self.device = device
-        method = self.config.method
-        loss = "" if method.rec_loss == "l2" else f", {method.rec_loss}"
-        self.name = (f"{method.name} ({self.config.mask.type} mask, adv {method.adv_weight:g}{loss})"
-                     if method.name == "context-encoder" else method.name)
+        self.name = method_spec(self.config).label(self.config)
         self.flip_average = flip_average
         if flip_average:
             self.name += " + flip average"

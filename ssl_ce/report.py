@@ -20,16 +20,14 @@ import pandas as pd
 
 from ssl_ce import __version__
 from ssl_ce.checkpoint import CHECKPOINT_NAME
-from ssl_ce.config import Config, load_config
+from ssl_ce.config import Config, load_config, shipped_config
 from ssl_ce.errors import SslCeError
-from ssl_ce.evaluators import EVALUATORS, results_path
+from ssl_ce.evaluators.common import results_path
 from ssl_ce.plots import plot_mask_matrix
 from ssl_ce.provenance import git_commit
+from ssl_ce.registries import EVALUATORS, MASKS
 from ssl_ce.results import append_rows, markdown_table
-from ssl_ce.train import TrainResult, train
-
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
-MASKS = ["center", "random-block", "random-region"]
+from ssl_ce.training import TrainResult, train
 
 # name in the tables -> config overrides; the first is the reference context encoder
 RUNS: dict[str, dict[str, Any]] = {
@@ -97,7 +95,7 @@ def run_report(budget_name: str, out: Path, runs: Path, data_root: str | None, d
     checkpoints, train_rows = {}, []
     for name, overrides in RUNS.items():
         extra = {"data.root": data_root} if data_root else {}
-        cfg = load_config(CONFIGS / budget.config, {**overrides, **extra, "train.epochs": budget.epochs,
+        cfg = load_config(shipped_config(budget.config), {**overrides, **extra, "train.epochs": budget.epochs,
                                                     "train.device": device, **budget.overrides})
         run = runs / run_dir_name(name)
         start = time.perf_counter()
@@ -107,10 +105,10 @@ def run_report(budget_name: str, out: Path, runs: Path, data_root: str | None, d
         train_rows.append({"name": name, "steps": result.step, "minutes": (time.perf_counter() - start) / 60,
                            "loss_curve": run / "loss_curve.png"})
 
-    def evaluate(evaluator: str, checkpoint: Path, **options: Any) -> list[dict[str, Any]]:
-        spec = EVALUATORS.get(evaluator)
-        rows = spec.run(checkpoint, results_dir=str(tables), progress=progress, device=device, **options)
-        append_rows(results_path(tables, spec), spec.columns, rows)
+    def evaluate(name: str, checkpoint: Path, **options: Any) -> list[dict[str, Any]]:
+        evaluator = EVALUATORS.get(name)
+        rows = evaluator(checkpoint, results_dir=tables, progress=progress, device=device, **options)
+        append_rows(results_path(tables, evaluator), evaluator.columns, rows)
         return rows
 
     classification, knn, context = [], [], []
@@ -133,13 +131,13 @@ def run_report(budget_name: str, out: Path, runs: Path, data_root: str | None, d
                           also=tuple(trained))
     log("mask matrix: centre and random-region models on every hole type")
     matrix_rows = []
-    for mask in MASKS:
+    for mask in MASKS.names():
         matrix_rows += evaluate("inpainting", checkpoints["context encoder (centre)"], mask=mask,
                                 limit=budget.inpainting_images,
                                 also=(str(checkpoints["context encoder (random region)"]),))
     minutes = (time.perf_counter() - started) / 60
-    return write_report(budget_name, budget, out, tables, train_rows, classification, knn, context, inpainting,
-                        matrix_rows, minutes, data_root)
+    made = ReportRun(budget_name, budget, out, tables, minutes, data_root)
+    return write_report(made, ReportRows(train_rows, classification, knn, context, inpainting, matrix_rows))
 
 
 def _rel(path: Path | str, base: Path) -> str:
@@ -150,10 +148,35 @@ def _rel(path: Path | str, base: Path) -> str:
         return str(path)
 
 
-def write_report(budget_name: str, budget: Budget, out: Path, tables: Path, train_rows: list[dict],
-                 classification: list[dict], knn: list[dict], context: list[dict], inpainting: list[dict],
-                 matrix_rows: list[dict], minutes: float, data_root: str | None) -> Path:
+@dataclass(frozen=True)
+class ReportRun:
+    """How a report was made: its budget, where it went, how long it took, what data it read."""
+
+    budget_name: str
+    budget: Budget
+    out: Path
+    tables: Path
+    minutes: float
+    data_root: str | None
+
+
+@dataclass(frozen=True)
+class ReportRows:
+    """What a report shows: the training runs and the evaluators' rows, each table's rows named by run."""
+
+    train: list[dict]
+    classification: list[dict]
+    knn: list[dict]
+    context: list[dict]
+    inpainting: list[dict]
+    mask_matrix: list[dict]
+
+
+def write_report(run: ReportRun, rows: ReportRows) -> Path:
     """REPORT.md from the evaluators' rows; loss curves are copied beside it so the report is self-contained."""
+    budget_name, budget, out, tables, data_root = run.budget_name, run.budget, run.out, run.tables, run.data_root
+    train_rows, classification, knn, context = rows.train, rows.classification, rows.knn, rows.context
+    inpainting, matrix_rows, minutes = rows.inpainting, rows.mask_matrix, run.minutes
     curves = tables / "loss_curves"
     curves.mkdir(parents=True, exist_ok=True)
     for row in train_rows:
@@ -205,8 +228,8 @@ def write_report(budget_name: str, budget: Budget, out: Path, tables: Path, trai
     mm = pd.DataFrame(matrix_rows)
     models = mm[mm.method != ""]
     matrix = models.pivot_table(index="trained_mask", columns="eval_mask", values="psnr_db", sort=False)
-    matrix = matrix.reindex(columns=MASKS)
-    matrix.loc["best classical"] = mm[mm.method == ""].groupby("eval_mask")["psnr_db"].max().reindex(MASKS)
+    matrix = matrix.reindex(columns=MASKS.names())
+    matrix.loc["best classical"] = mm[mm.method == ""].groupby("eval_mask")["psnr_db"].max().reindex(MASKS.names())
     png = tables / "mask_matrix.png"
     plot_mask_matrix(matrix, png, "Inpainting PSNR (dB) over the hole")
     matrix.index.name = "trained on \\ tested on"

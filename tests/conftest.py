@@ -21,6 +21,8 @@ def tiny_config(**sections: dict) -> Config:
            "train": {"epochs": 2, "batch_size": 4, "precision": "fp32", "grid_images": 2, "checkpoint_every": 3}}
     for name, values in sections.items():
         raw.setdefault(name, {}).update(values)
+    if raw["data"]["source"] != "photos":
+        del raw["data"]["crops_per_photo"]
     return config_from_dict(raw)
 
 

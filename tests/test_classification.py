@@ -1,4 +1,4 @@
-from importlib.metadata import EntryPoint
+
 from pathlib import Path
 
 import numpy as np
@@ -8,12 +8,11 @@ import torch
 from PIL import Image
 
 from ssl_ce.errors import SslCeError
-from ssl_ce.evaluators import EVALUATORS, Evaluator, load_plugins
 from ssl_ce.evaluators import features as features_module
-from ssl_ce.evaluators.classification import COLUMNS, labelled_subset, run_classification
+from ssl_ce.evaluators.classification import CLASSIFICATION, COLUMNS, labelled_subset
 from ssl_ce.evaluators.linear_probe import linear_probe, stratified_split
 from ssl_ce.results import append_rows
-from ssl_ce.train import train
+from ssl_ce.training import train
 
 from .conftest import tiny_config
 
@@ -76,28 +75,28 @@ def test_classification_end_to_end_on_a_random_encoder(tmp_path: Path) -> None:
     data = _colour_folder(tmp_path / "colours")
     cfg = tiny_config(method={"name": "random"}, data={"source": "folder", "root": str(data)})
     result = train(cfg, tmp_path / "run", progress=False)
-    rows = run_classification(result.checkpoint, finetune_epochs=2, progress=False)
+    rows = CLASSIFICATION(result.checkpoint, finetune_epochs=2, progress=False)
     assert [r["protocol"] for r in rows] == ["linear", "finetune"]
     assert all(set(r) == set(COLUMNS) for r in rows)
     linear = rows[0]
     assert linear["top1_pct"] >= 90 and linear["top5_pct"] == "" and linear["eval_data"] == "folder"
     assert rows[1]["top1_pct"] >= 50
-    early = run_classification(result.checkpoint, protocol="linear", layer="conv1", progress=False)[0]
+    early = CLASSIFICATION(result.checkpoint, protocol="linear", layer="conv1", progress=False)[0]
     assert early["layer"] == "conv1" and "features=" in early["hyperparameters"]
     with pytest.raises(SslCeError, match="unknown layer"):
-        run_classification(result.checkpoint, protocol="linear", layer="conv9", progress=False)
+        CLASSIFICATION(result.checkpoint, protocol="linear", layer="conv9", progress=False)
 
 
 def test_features_are_cached_beside_the_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = train(tiny_config(method={"name": "random"}), tmp_path / "run", progress=False)
-    first = run_classification(result.checkpoint, protocol="linear", progress=False)
+    first = CLASSIFICATION(result.checkpoint, protocol="linear", progress=False)
     assert list((tmp_path / "run" / "features").glob("*.safetensors"))
 
     def fail(*args, **kwargs):
         raise AssertionError("features were recomputed")
 
     monkeypatch.setattr(features_module, "extract", fail)
-    again = run_classification(result.checkpoint, protocol="linear", progress=False)
+    again = CLASSIFICATION(result.checkpoint, protocol="linear", progress=False)
     assert again[0]["top1_pct"] == first[0]["top1_pct"]
 
 
@@ -114,24 +113,3 @@ def test_csv_schema_is_stable_and_pandas_reads_it(tmp_path: Path) -> None:
     other.write_text("a,b\n1,2\n")
     with pytest.raises(SslCeError, match="other columns"):
         append_rows(other, COLUMNS, [row])
-
-
-def test_third_party_evaluators_register_through_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ssl_ce.evaluators as registry
-
-    plugin = Evaluator(name="toy", help="A plug-in.", csv_name="toy.csv", columns=["x"], run=lambda *a, **k: [])
-    load_plugins.cache_clear()
-    monkeypatch.setattr(registry, "entry_points", lambda group: [
-        EntryPoint(name="toy", value="tests.test_classification:PLUGIN", group=group)])
-    monkeypatch.setitem(globals(), "PLUGIN", plugin)
-    try:
-        load_plugins()
-        assert EVALUATORS.get("toy") is plugin
-        from click.testing import CliRunner
-
-        from ssl_ce.cli import cli
-
-        assert "toy" in CliRunner().invoke(cli, ["eval", "--help"]).output
-    finally:
-        EVALUATORS._items.pop("toy", None)
-        load_plugins.cache_clear()

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from ssl_ce.checkpoint import load_checkpoint
-from ssl_ce.train import Dist, resolve_device, train
+from ssl_ce.runtime import Dist, resolve_device
+from ssl_ce.training import train
 
 from .conftest import tiny_config
 

@@ -17,9 +17,10 @@ from safetensors.torch import save_file
 from ssl_ce import load_encoder, load_inpainter
 from ssl_ce.checkpoint import EXPORT_FORMAT
 from ssl_ce.errors import SslCeError
-from ssl_ce.export import describe, export_checkpoint
+from ssl_ce.export import export_checkpoint
+from ssl_ce.info import describe
 from ssl_ce.results import append_rows
-from ssl_ce.train import train
+from ssl_ce.training import train
 
 from .conftest import REPO, tiny_config
 

@@ -8,9 +8,9 @@ from ssl_ce.config import MaskConfig
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators import inpainting
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, hole_scores, mean_scores
-from ssl_ce.evaluators.inpainting import COLUMNS, make_holes, run_inpainting
+from ssl_ce.evaluators.inpainting import COLUMNS, INPAINTING, make_holes
 from ssl_ce.inpainters import CLASSICAL
-from ssl_ce.train import train
+from ssl_ce.training import train
 
 from .conftest import tiny_config, write_images
 
@@ -77,7 +77,7 @@ def test_every_inpainter_gets_the_same_holes(centre_model: Path, tmp_path: Path,
         return real_call(self, images, holes_small, holes)
 
     monkeypatch.setattr(inpainting.ModelInpainter, "__call__", spy)
-    rows = run_inpainting(centre_model, limit=4, results_dir=str(tmp_path), progress=False)
+    rows = INPAINTING(centre_model, limit=4, results_dir=str(tmp_path), progress=False)
     per_inpainter = [seen[i : i + 4] for i in range(0, len(seen), 4)]
     assert len(per_inpainter) == 1 + len(CLASSICAL)
     assert all(np.array_equal(a, b) for group in per_inpainter[1:] for a, b in zip(per_inpainter[0], group,
@@ -89,7 +89,7 @@ def test_every_inpainter_gets_the_same_holes(centre_model: Path, tmp_path: Path,
 def test_arbitrary_size_photos_and_the_generalisation_note(centre_model: Path, tmp_path: Path) -> None:
     write_images(tmp_path / "mine", 2, size=(75, 40), suffix=".jpg")
     write_images(tmp_path / "mine", 1, size=(33, 90), suffix=".png", seed=5)
-    rows = run_inpainting(centre_model, images=str(tmp_path / "mine"), mask="random-block",
+    rows = INPAINTING(centre_model, images=str(tmp_path / "mine"), mask="random-block",
                           results_dir=str(tmp_path / "res"), progress=False)
     model_row = rows[0]
     assert model_row["images"] == 3 and model_row["eval_data"].startswith("folder:")
@@ -126,7 +126,7 @@ def test_two_runs_of_the_same_method_keep_their_own_rows(centre_model: Path, tmp
     other = tmp_path / "second-run" / "checkpoint.safetensors"
     other.parent.mkdir()
     other.write_bytes(centre_model.read_bytes())
-    rows = run_inpainting(centre_model, also=(str(other),), limit=2, classical=False,
+    rows = INPAINTING(centre_model, also=(str(other),), limit=2, classical=False,
                           results_dir=str(tmp_path / "res"), progress=False)
     names = [r["inpainter"] for r in rows]
     assert names[0].endswith(f"[{centre_model.parent.name}]") and names[1].endswith("[second-run]")
@@ -134,15 +134,15 @@ def test_two_runs_of_the_same_method_keep_their_own_rows(centre_model: Path, tmp
 
 
 def test_the_train_split_scores_training_images_without_nn_inpainting(centre_model: Path, tmp_path: Path) -> None:
-    test_rows = run_inpainting(centre_model, limit=2, results_dir=str(tmp_path), progress=False)
-    train_rows = run_inpainting(centre_model, limit=2, split="train", results_dir=str(tmp_path), progress=False)
+    test_rows = INPAINTING(centre_model, limit=2, results_dir=str(tmp_path), progress=False)
+    train_rows = INPAINTING(centre_model, limit=2, split="train", results_dir=str(tmp_path), progress=False)
     assert train_rows[0]["eval_data"] == f"{test_rows[0]['eval_data']}:train"
     assert "nn-inpainting (HOG)" in [r["inpainter"] for r in test_rows]
     assert "nn-inpainting (HOG)" not in [r["inpainter"] for r in train_rows]  # each query is in the gallery
     assert train_rows[0]["grid_png"].endswith("-center-train.png") and Path(train_rows[0]["grid_png"]).is_file()
     assert [r["psnr_db"] for r in train_rows] != [r["psnr_db"] for r in test_rows[:-1]]  # other images
     with pytest.raises(SslCeError, match="needs a dataset"):
-        run_inpainting(centre_model, images=str(tmp_path), split="train", results_dir=str(tmp_path), progress=False)
+        INPAINTING(centre_model, images=str(tmp_path), split="train", results_dir=str(tmp_path), progress=False)
 
 
 def test_a_runs_checkpoint_and_a_file_beside_it_keep_their_own_rows_and_grid(centre_model: Path,
@@ -150,7 +150,7 @@ def test_a_runs_checkpoint_and_a_file_beside_it_keep_their_own_rows_and_grid(cen
     beside = centre_model.parent / "averaged.safetensors"  # what train.average_epochs writes
     beside.write_bytes(centre_model.read_bytes())
     try:
-        rows = run_inpainting(beside, also=(str(centre_model),), limit=2, classical=False,
+        rows = INPAINTING(beside, also=(str(centre_model),), limit=2, classical=False,
                               results_dir=str(tmp_path / "res"), progress=False)
     finally:
         beside.unlink()

@@ -12,7 +12,7 @@ from ssl_ce.export import export_checkpoint
 from ssl_ce.methods import METHODS
 from ssl_ce.models import build_model
 from ssl_ce.pretrained import load_trained_encoder
-from ssl_ce.train import train
+from ssl_ce.training import train
 
 from .conftest import tiny_config
 
@@ -54,17 +54,23 @@ def test_reconstruction_baselines_predict_the_whole_image(tmp_path: Path) -> Non
 
 
 def test_denoising_corrupts_with_noise_and_dropout() -> None:
+    from ssl_ce.data.batches import Batch
     from ssl_ce.data.masks import make_masks
-    from ssl_ce.methods import Batch, build_method
+    from ssl_ce.methods import build_method
 
     cfg = tiny_config(method={"name": "denoising", "noise_std": 0.0, "pixel_dropout": 0.5})
     generator, _ = build_model(cfg.model, 32)
     method = build_method(generator, None, cfg)
     images = torch.full((4, 3, 32, 32), 0.5)
     masks = make_masks(cfg.mask, 4, 32, torch.Generator())
-    corrupted = method.corrupt(Batch(images, masks, torch.zeros(4)))
+    global_rng = torch.get_rng_state()
+    corrupted = method.corrupt(Batch(images, masks, torch.zeros(4), torch.Generator().manual_seed(3)))
     dropped = (corrupted == 0).float().mean().item()
     assert 0.4 < dropped < 0.6 and set(corrupted.unique().tolist()) == {0.0, 0.5}
+    again = method.corrupt(Batch(images, masks, torch.zeros(4), torch.Generator().manual_seed(3)))
+    other = method.corrupt(Batch(images, masks, torch.zeros(4), torch.Generator().manual_seed(4)))
+    assert torch.equal(corrupted, again) and not torch.equal(corrupted, other)  # the step's RNG decides
+    assert torch.equal(torch.get_rng_state(), global_rng)  # the global RNG is left alone
 
 
 def test_supervised_needs_labels(tmp_path: Path, image_folder: Path) -> None:

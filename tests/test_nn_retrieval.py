@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from ssl_ce.evaluators import nn_retrieval
+from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB
 from ssl_ce.evaluators.knn import (
     IndexSettings,
     build_index,
@@ -15,8 +16,8 @@ from ssl_ce.evaluators.knn import (
     search,
     weighted_knn_predict,
 )
-from ssl_ce.evaluators.nn_retrieval import COLUMNS, PSNR_CAP_DB, centre_errors, run_nn_retrieval
-from ssl_ce.train import train
+from ssl_ce.evaluators.nn_retrieval import COLUMNS, NN_RETRIEVAL, centre_errors
+from ssl_ce.training import train
 
 from .conftest import tiny_config
 
@@ -86,7 +87,7 @@ def test_context_mode_masks_queries_and_gallery_identically(tmp_path: Path, monk
         return real(*args, **kwargs)
 
     monkeypatch.setattr(nn_retrieval, "cached_features", spy)
-    rows = run_nn_retrieval(result.checkpoint, mode="context", k=5, results_dir=str(tmp_path / "res"),
+    rows = NN_RETRIEVAL(result.checkpoint, mode="context", k=5, results_dir=str(tmp_path / "res"),
                             progress=False)
     assert len(holes) == 2 and holes[0] is not None and torch.equal(holes[0], holes[1])
     assert holes[0].sum() > 0
@@ -98,7 +99,7 @@ def test_context_mode_masks_queries_and_gallery_identically(tmp_path: Path, monk
 
 def test_knn_mode_end_to_end_with_an_approximate_index(tmp_path: Path) -> None:
     result = train(tiny_config(method={"name": "random"}), tmp_path / "run", progress=False)
-    (row,) = run_nn_retrieval(result.checkpoint, index="hnsw", k=5, results_dir=str(tmp_path), progress=False)
+    (row,) = NN_RETRIEVAL(result.checkpoint, index="hnsw", k=5, results_dir=str(tmp_path), progress=False)
     assert 0 <= row["top1_pct"] <= 100 and 0 < row["recall_at_k"] <= 1
     assert row["queries"] == 10  # one test crop per photograph
     frame = pd.DataFrame([row], columns=COLUMNS)

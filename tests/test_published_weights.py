@@ -11,8 +11,8 @@ import torch
 from safetensors import safe_open
 
 from ssl_ce import load_encoder, load_inpainter
-from ssl_ce.evaluators.classification import run_classification
-from ssl_ce.evaluators.inpainting import run_inpainting
+from ssl_ce.evaluators.classification import CLASSIFICATION
+from ssl_ce.evaluators.inpainting import INPAINTING
 
 from .conftest import REPO, SHARED_DATA
 
@@ -43,7 +43,7 @@ def test_published_context_encoder_reproduces_its_recorded_low_label_linear_prob
     shutil.copyfile(weights, local)
     (recorded,) = [r for r in _recorded(weights)
                    if r.get("protocol") == "linear" and r.get("labels_per_class") == "100"]
-    (row,) = run_classification(local, dataset="cifar10", data_root=str(SHARED_DATA), protocol="linear",
+    (row,) = CLASSIFICATION(local, dataset="cifar10", data_root=str(SHARED_DATA), protocol="linear",
                                 labels_per_class=100, progress=False)
     assert row["top1_pct"] == pytest.approx(float(recorded["top1_pct"]), abs=1.0)
 
@@ -70,7 +70,7 @@ def test_published_inpainter_fills_only_the_hole_and_carries_its_centre_psnr() -
 @pytest.mark.skipif(not (SHARED_DATA / "cifar-10-batches-py").exists(), reason="needs ../shared/data CIFAR-10")
 def test_published_inpainter_reproduces_its_recorded_centre_psnr(tmp_path: Path) -> None:
     """The fp16 file on the same 1,000 test images and holes as its training checkpoint: within 0.05 dB."""
-    rows = run_inpainting(INPAINTER, dataset="cifar10", data_root=str(SHARED_DATA), mask="center",
+    rows = INPAINTING(INPAINTER, dataset="cifar10", data_root=str(SHARED_DATA), mask="center",
                           classical=False, results_dir=str(tmp_path), progress=False)
     (row,) = rows  # no classical inpainters, and NN-inpainting is one of them
     assert row["psnr_db"] == pytest.approx(_recorded_centre_psnr(INPAINTER), abs=0.05)

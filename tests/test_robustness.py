@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from ssl_ce import train as train_module
 from ssl_ce.checkpoint import CHECKPOINT_NAME, load_checkpoint, read_metadata
 from ssl_ce.data.images import load_image
 from ssl_ce.errors import SslCeError
-from ssl_ce.train import train
+from ssl_ce.training import loop as train_module
+from ssl_ce.training import train
 
 from .conftest import REPO, tiny_config
 

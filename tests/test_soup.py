@@ -6,10 +6,11 @@ import torch
 
 from ssl_ce.checkpoint import load_checkpoint
 from ssl_ce.errors import SslCeError
-from ssl_ce.export import describe, export_checkpoint
+from ssl_ce.export import export_checkpoint
+from ssl_ce.info import describe
 from ssl_ce.pretrained import ModelInpainter
-from ssl_ce.soup import average_files
-from ssl_ce.train import train
+from ssl_ce.training import train
+from ssl_ce.training.averaging import average_files
 
 from .conftest import tiny_config
 from .test_cli import ssl_ce

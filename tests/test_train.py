@@ -8,9 +8,11 @@ import torch
 
 from ssl_ce.checkpoint import load_checkpoint, load_module
 from ssl_ce.config import load_config
+from ssl_ce.data.batches import random_shift
 from ssl_ce.errors import SslCeError
 from ssl_ce.models import build_model
-from ssl_ce.train import epoch_end_due, learning_rate, random_shift, train
+from ssl_ce.training import train
+from ssl_ce.training.schedule import epoch_end_due, learning_rate
 
 from .conftest import REPO, tiny_config
 
@@ -210,3 +212,17 @@ def test_tensorboard_logs_the_same_losses_as_metrics_csv(tmp_path: Path) -> None
     assert [s for s, _ in rec] == metrics["step"].tolist()
     assert [v for _, v in rec] == pytest.approx(metrics["rec"].tolist(), rel=1e-5)
     assert events.Tags()["images"] == ["samples"]
+
+
+def test_training_leaves_the_callers_global_state_as_it_found_it(tmp_path: Path) -> None:
+    import matplotlib
+
+    torch.manual_seed(1234)
+    rng = torch.get_rng_state()
+    backend = dict.__getitem__(matplotlib.rcParams, "backend")  # read without resolving it
+    assert not torch.are_deterministic_algorithms_enabled()
+    cfg = tiny_config(method={"name": "denoising"}, train={"max_steps": 2, "deterministic": True})
+    train(cfg, tmp_path / "run", progress=False)
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert not torch.are_deterministic_algorithms_enabled()
+    assert dict.__getitem__(matplotlib.rcParams, "backend") == backend

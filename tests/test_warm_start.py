@@ -7,9 +7,9 @@ import torch
 from ssl_ce.checkpoint import load_checkpoint
 from ssl_ce.errors import SslCeError
 from ssl_ce.export import export_checkpoint
-from ssl_ce.grow import grown_state
 from ssl_ce.models import build_model
-from ssl_ce.train import train
+from ssl_ce.training import train
+from ssl_ce.training.grow import grown_state
 
 from .conftest import tiny_config
 

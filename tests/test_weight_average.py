@@ -4,13 +4,14 @@ import pytest
 import torch
 from torch import nn
 
-import ssl_ce.train as training
+import ssl_ce.training.loop as training
 from ssl_ce.checkpoint import load_checkpoint
 from ssl_ce.errors import Interrupted
-from ssl_ce.export import describe
+from ssl_ce.info import describe
 from ssl_ce.pretrained import ModelInpainter
-from ssl_ce.train import average_due, train
-from ssl_ce.weight_average import AVERAGED_NAME, WeightAverage, measure_batch_norm
+from ssl_ce.training import train
+from ssl_ce.training.averaging import AVERAGED_NAME, WeightAverage, measure_batch_norm
+from ssl_ce.training.schedule import average_due
 
 from .conftest import tiny_config
 

@@ -1,6 +1,5 @@
-"""Data sources (registered by name) and hole masks. Importing this module registers every source."""
+"""Data: sources (registered in ssl_ce.registries.DATASETS), hole masks, and the batches a step trains on."""
 
-from ssl_ce.data import cifar10, folder, photos  # noqa: F401  (explicit registration list)
-from ssl_ce.data.datasets import DATASETS, ImageDataset, build_dataset
+from ssl_ce.data.datasets import ImageDataset, build_dataset
 
-__all__ = ["DATASETS", "ImageDataset", "build_dataset"]
+__all__ = ["ImageDataset", "build_dataset"]

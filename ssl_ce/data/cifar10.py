@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ssl_ce.config import DataConfig
-from ssl_ce.data.datasets import DATASETS, TensorImages
+from ssl_ce.data.datasets import TensorImages, data_source
 from ssl_ce.errors import SslCeError
 
 FOLDER = "cifar-10-batches-py"
@@ -68,7 +68,7 @@ def download_cifar10(root: str | Path) -> None:
         raise SslCeError(f"CIFAR-10 download to {root} failed: {exc}") from None
 
 
-@DATASETS.register("cifar10")
+@data_source("cifar10", options=("root", "download"))
 def cifar10(cfg: DataConfig, split: str, size: int) -> TensorImages:
     if cfg.download and cfg.root is not None:
         try:

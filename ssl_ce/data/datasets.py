@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +12,12 @@ import torch.nn.functional as F
 
 from ssl_ce.config import DataConfig
 from ssl_ce.data.images import load_image
-from ssl_ce.registry import Registry
+from ssl_ce.registries import DATASETS
 
 
 class ImageDataset(torch.utils.data.Dataset):
-    """Base: `__getitems__(indices)` returns a whole batch `(uint8 (B,3,S,S), int64 (B,))`.
+    """Base: `batch(indices)` returns a whole batch `(uint8 (B,3,S,S), int64 (B,))`; DataLoader workers reach
+    it as `__getitems__`, torch's name for the same thing.
 
     Labels are -1 where a source has none (a folder without class sub-folders).
     """
@@ -28,11 +30,14 @@ class ImageDataset(torch.utils.data.Dataset):
         return len(self.labels)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        images, labels = self.__getitems__([index])
+        images, labels = self.batch([index])
         return images[0], labels[0]
 
-    def __getitems__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
+
+    def __getitems__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.batch(indices)
 
 
 class TensorImages(ImageDataset):
@@ -42,7 +47,7 @@ class TensorImages(ImageDataset):
         assert images.dtype == torch.uint8 and images.ndim == 4 and images.shape[1] == 3
         self.images, self.labels, self.class_names, self.size = images, labels.long(), class_names, size
 
-    def __getitems__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         index = torch.as_tensor(indices, dtype=torch.long)
         return resize_batch(self.images[index], self.size), self.labels[index]
 
@@ -53,7 +58,7 @@ class FileImages(ImageDataset):
     def __init__(self, paths: list[Path], labels: torch.Tensor, class_names: list[str], size: int) -> None:
         self.paths, self.labels, self.class_names, self.size = paths, labels.long(), class_names, size
 
-    def __getitems__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         images = torch.stack([load_image(self.paths[i], self.size) for i in indices])
         return images, self.labels[torch.as_tensor(indices, dtype=torch.long)]
 
@@ -61,7 +66,7 @@ class FileImages(ImageDataset):
 def all_images(dataset: ImageDataset, indices: np.ndarray | None = None) -> torch.Tensor:
     """uint8 images of `dataset` (or of `indices`), gathered in batches of 1024."""
     idx = np.arange(len(dataset)) if indices is None else indices
-    return torch.cat([dataset.__getitems__(idx[s : s + 1024].tolist())[0] for s in range(0, len(idx), 1024)])
+    return torch.cat([dataset.batch(idx[s : s + 1024].tolist())[0] for s in range(0, len(idx), 1024)])
 
 
 def resize_batch(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -74,12 +79,28 @@ def resize_batch(images: torch.Tensor, size: int) -> torch.Tensor:
     return out.round_().clamp_(0, 255).to(torch.uint8)
 
 
-DatasetFn = Callable[[DataConfig, str, int], ImageDataset]
-DATASETS: Registry[DatasetFn] = Registry("data source")
+@dataclass(frozen=True)
+class DataSource:
+    """A registered source: how to build a split, and which `data.*` keys it reads (config validation refuses
+    the others' keys set for it, so no option is silently ignored) or needs."""
+
+    build: Callable[[DataConfig, str, int], ImageDataset]
+    options: frozenset[str] = field(default_factory=frozenset)
+    required: frozenset[str] = field(default_factory=frozenset)
+
+
+def data_source(name: str, options: Sequence[str] = (), required: Sequence[str] = ()
+                ) -> Callable[[Callable[[DataConfig, str, int], ImageDataset]], DataSource]:
+    """Registers a split builder `fn(cfg, split, size)` as the data source `name`."""
+
+    def register(build: Callable[[DataConfig, str, int], ImageDataset]) -> DataSource:
+        return DATASETS.register(name)(DataSource(build, frozenset(options), frozenset(required)))
+
+    return register
 
 
 def build_dataset(cfg: DataConfig, split: str, size: int) -> ImageDataset:
     """The `split` ("train" or "test") of `cfg.source`, at `size` x `size`."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be train or test, got {split!r}")
-    return DATASETS.get(cfg.source)(cfg, split, size)
+    return DATASETS.get(cfg.source).build(cfg, split, size)

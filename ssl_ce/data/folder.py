@@ -12,7 +12,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from ssl_ce.config import DataConfig
-from ssl_ce.data.datasets import DATASETS, FileImages, ImageDataset, TensorImages
+from ssl_ce.data.datasets import FileImages, ImageDataset, TensorImages, data_source
 from ssl_ce.data.images import IMAGE_EXTENSIONS, load_image
 from ssl_ce.errors import SslCeError
 
@@ -72,7 +72,7 @@ def _split_files(root: Path, split: str) -> tuple[Path, list[Path]]:
     return root, [p for p in paths if p not in kept]
 
 
-@DATASETS.register("folder")
+@data_source("folder", options=("root", "strict", "in_memory_max_images"), required=("root",))
 def folder(cfg: DataConfig, split: str, size: int) -> ImageDataset:
     """In memory (decoded once) up to `data.in_memory_max_images` images, decoded on demand above that."""
     root = Path(cfg.root or "")

@@ -1,7 +1,7 @@
 """Hole masks: which pixels are dropped from the input, and how the reconstruction loss weights them.
 
-Every generator returns a `MaskBatch` for a batch of square images. Masks are drawn from an explicit
-`torch.Generator`, so a run (and a resumed run) sees exactly the same holes.
+Every mask function returns a `MaskBatch` for a batch of square images. Masks are drawn from an explicit
+random generator (`rng`), so a run (and a resumed run) sees exactly the same holes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from ssl_ce.config import MaskConfig
-from ssl_ce.registry import Registry
+from ssl_ce.registries import MASKS
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,42 @@ class MaskBatch:
 
 
 MaskFn = Callable[[int, int, MaskConfig, torch.Generator], MaskBatch]
-MASKS: Registry[MaskFn] = Registry("mask")
+
+
+def whole_image(size: int) -> Region:
+    return Region(0, size)
+
+
+def centre_square(size: int) -> Region:
+    """The central half-size square (64x64 of 128x128)."""
+    side = size // 2
+    return Region((size - side) // 2, side)
+
+
+@dataclass(frozen=True)
+class MaskSpec:
+    """A registered hole type: `make(batch, size, cfg, rng)` draws the holes; `region(size)` is the square a
+    hole-filling net predicts for them; `fixed` says every image gets the same hole (NN-inpainting needs it)."""
+
+    make: MaskFn
+    region: Callable[[int], Region] = whole_image
+    fixed: bool = False
+
+
+def mask(name: str, region: Callable[[int], Region] = whole_image, fixed: bool = False
+         ) -> Callable[[MaskFn], MaskFn]:
+    """Registers a mask function under `name` (the function itself is returned unchanged)."""
+
+    def register(make: MaskFn) -> MaskFn:
+        MASKS.register(name)(MaskSpec(make, region, fixed))
+        return make
+
+    return register
 
 
 def prediction_region(mask_type: str, size: int) -> Region:
-    """Centre masks predict the central half-size square (64x64 of 128x128); others the whole image."""
-    if mask_type == "center":
-        side = size // 2
-        return Region((size - side) // 2, side)
-    return Region(0, size)
+    """What a hole-filling net predicts for holes of `mask_type`."""
+    return MASKS.get(mask_type).region(size)
 
 
 def ring_width(cfg: MaskConfig, size: int) -> int:
@@ -67,11 +94,11 @@ def ring_width(cfg: MaskConfig, size: int) -> int:
     return max(1, round(cfg.overlap * size / 128))
 
 
-@MASKS.register("center")
-def center_mask(batch: int, size: int, cfg: MaskConfig, generator: torch.Generator) -> MaskBatch:
+@mask("center", region=centre_square, fixed=True)
+def center_mask(batch: int, size: int, cfg: MaskConfig, rng: torch.Generator) -> MaskBatch:
     """The paper's central square: the centre patch minus a visible ring is dropped; the net predicts the
     whole patch and the ring's pixels weigh `overlap_weight` times more in the loss."""
-    region = prediction_region("center", size)
+    region = centre_square(size)
     ring = ring_width(cfg, size)
     hole = torch.zeros(batch, 1, size, size)
     lo, hi = region.top + ring, region.top + region.size - ring
@@ -81,17 +108,17 @@ def center_mask(batch: int, size: int, cfg: MaskConfig, generator: torch.Generat
     return MaskBatch(hole, weight, region)
 
 
-@MASKS.register("random-block")
-def random_block_mask(batch: int, size: int, cfg: MaskConfig, generator: torch.Generator) -> MaskBatch:
+@mask("random-block")
+def random_block_mask(batch: int, size: int, cfg: MaskConfig, rng: torch.Generator) -> MaskBatch:
     """1..max_blocks random rectangles (sides 1/8..1/2 of the image) covering at most `max_coverage`."""
     hole = torch.zeros(batch, 1, size, size)
     lo_side, hi_side = max(1, size // 8), max(2, size // 2)
     for i in range(batch):
-        n_blocks = int(torch.randint(1, cfg.max_blocks + 1, (1,), generator=generator))
+        n_blocks = int(torch.randint(1, cfg.max_blocks + 1, (1,), generator=rng))
         for _ in range(n_blocks):
-            h, w = (int(v) for v in torch.randint(lo_side, hi_side + 1, (2,), generator=generator))
-            top = int(torch.randint(0, size - h + 1, (1,), generator=generator))
-            left = int(torch.randint(0, size - w + 1, (1,), generator=generator))
+            h, w = (int(v) for v in torch.randint(lo_side, hi_side + 1, (2,), generator=rng))
+            top = int(torch.randint(0, size - h + 1, (1,), generator=rng))
+            left = int(torch.randint(0, size - w + 1, (1,), generator=rng))
             candidate = hole[i].clone()
             candidate[:, top : top + h, left : left + w] = 1
             if candidate.mean() > cfg.max_coverage:
@@ -100,11 +127,11 @@ def random_block_mask(batch: int, size: int, cfg: MaskConfig, generator: torch.G
                     hole[i, :, top : top + side, left : left + side] = 1
                 break
             hole[i] = candidate
-    return MaskBatch(hole, hole.clone(), Region(0, size))
+    return MaskBatch(hole, hole.clone(), whole_image(size))
 
 
-@MASKS.register("random-region")
-def random_region_mask(batch: int, size: int, cfg: MaskConfig, generator: torch.Generator) -> MaskBatch:
+@mask("random-region")
+def random_region_mask(batch: int, size: int, cfg: MaskConfig, rng: torch.Generator) -> MaskBatch:
     """Arbitrary shapes, as the paper's code: bicubic-upsampled uniform noise thresholded at the target
     density, keeping only masks whose coverage lies in `region_coverage` (a fresh shape per image)."""
     lo, hi = cfg.region_coverage
@@ -114,15 +141,15 @@ def random_region_mask(batch: int, size: int, cfg: MaskConfig, generator: torch.
     upsampled = round(grid * size / cells)
     accepted: list[torch.Tensor] = []
     while len(accepted) < batch:
-        noise = torch.rand(4 * batch, 1, grid, grid, generator=generator)
+        noise = torch.rand(4 * batch, 1, grid, grid, generator=rng)
         field = F.interpolate(noise, size=(upsampled, upsampled), mode="bicubic", align_corners=False)
-        top, left = (int(v) for v in torch.randint(0, upsampled - size + 1, (2,), generator=generator))
+        top, left = (int(v) for v in torch.randint(0, upsampled - size + 1, (2,), generator=rng))
         masks = (field[..., top : top + size, left : left + size] < density).float()
         coverage = masks.mean(dim=(1, 2, 3))
         accepted.extend(masks[(coverage > lo) & (coverage < hi)])
     hole = torch.stack(accepted[:batch])
-    return MaskBatch(hole, hole.clone(), Region(0, size))
+    return MaskBatch(hole, hole.clone(), whole_image(size))
 
 
-def make_masks(cfg: MaskConfig, batch: int, size: int, generator: torch.Generator) -> MaskBatch:
-    return MASKS.get(cfg.type)(batch, size, cfg, generator)
+def make_masks(cfg: MaskConfig, batch: int, size: int, rng: torch.Generator) -> MaskBatch:
+    return MASKS.get(cfg.type).make(batch, size, cfg, rng)

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from ssl_ce.config import DataConfig
-from ssl_ce.data.datasets import DATASETS, TensorImages
+from ssl_ce.data.datasets import TensorImages, data_source
 from ssl_ce.data.images import fit_square, to_rgb, to_tensor
 
 PHOTOS = ["astronaut", "camera", "chelsea", "coffee", "hubble_deep_field", "immunohistochemistry", "moon",
@@ -54,7 +54,7 @@ def crops_of(photo: np.ndarray, split: str, count: int, size: int, rng: np.rando
     return torch.stack(crops)
 
 
-@DATASETS.register("photos")
+@data_source("photos", options=("crops_per_photo",))
 def photos(cfg: DataConfig, split: str, size: int) -> TensorImages:
     count = cfg.crops_per_photo if split == "train" else max(1, cfg.crops_per_photo // 4)
     rng = np.random.default_rng(SPLIT_SEED[split])

@@ -3,33 +3,38 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 import torch
 
-from ssl_ce.config import DataConfig
 from ssl_ce.data import build_dataset
 from ssl_ce.errors import SslCeError
-from ssl_ce.evaluators import Evaluator, data_options, run_options
+from ssl_ce.evaluators.common import Evaluator, data_options, eval_data_config, register, run_options
 from ssl_ce.evaluators.features import cached_features, layer_module
 from ssl_ce.evaluators.finetune import FinetuneSettings, finetune
 from ssl_ce.evaluators.linear_probe import linear_probe
 from ssl_ce.pretrained import load_trained_encoder
 from ssl_ce.provenance import row_stamp
-from ssl_ce.train import Dist, resolve_device
+from ssl_ce.runtime import resolve_device
 
 COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_steps", "eval_data", "protocol",
            "layer", "labels_per_class", "top1_pct", "top5_pct", "hyperparameters", "seed", "wall_time_s",
            "ssl_ce_version", "git_commit", "date"]
 
 
-def eval_data_config(pretrain: DataConfig, dataset: str | None, data_root: str | None) -> DataConfig:
-    """The evaluation data: `--dataset/--data-root`, defaulting to what the checkpoint was pretrained on."""
-    source = dataset or pretrain.source
-    root = data_root if data_root is not None else (pretrain.root if source == pretrain.source else None)
-    return DataConfig(source=source, root=root, crops_per_photo=pretrain.crops_per_photo).validated()
+@dataclass(frozen=True)
+class ClassificationOptions:
+    dataset: str | None = None
+    data_root: str | None = None
+    protocol: str = "both"  # linear, finetune or both
+    layer: str | None = None
+    labels_per_class: int | None = None
+    finetune_epochs: int = 5
+    seed: int = 0
+    device: str = "auto"
 
 
 def labelled_subset(labels: torch.Tensor, per_class: int | None, seed: int) -> torch.Tensor:
@@ -47,13 +52,12 @@ def labelled_subset(labels: torch.Tensor, per_class: int | None, seed: int) -> t
     return torch.cat(chosen).sort().values
 
 
-def run_classification(checkpoint: Path, dataset: str | None = None, data_root: str | None = None,
-                       protocol: str = "both", layer: str | None = None, labels_per_class: int | None = None,
-                       finetune_epochs: int = 5, seed: int = 0, device: str = "auto",
-                       results_dir: str = "results", progress: bool = True) -> list[dict[str, Any]]:
+def run_classification(checkpoint: Path, options: ClassificationOptions, results_dir: str = "results",
+                       progress: bool = True) -> list[dict[str, Any]]:
     """Rows for results/classification.csv (`results_dir` is unused: this evaluator writes no pictures)."""
+    protocol, labels_per_class, seed = options.protocol, options.labels_per_class, options.seed
     loaded = load_trained_encoder(checkpoint)
-    data_cfg = eval_data_config(loaded.checkpoint.config.data, dataset, data_root)
+    data_cfg = eval_data_config(loaded.checkpoint.config.data, options.dataset, options.data_root)
     train_set = build_dataset(data_cfg, "train", loaded.input_size)
     test_set = build_dataset(data_cfg, "test", loaded.input_size)
     num_classes = len(train_set.class_names)
@@ -63,8 +67,8 @@ def run_classification(checkpoint: Path, dataset: str | None = None, data_root: 
     if labels_per_class is not None and labels_per_class < 2:
         raise SslCeError("--labels-per-class must be >= 2 (one for validation, one for training)")
     train_idx = labelled_subset(train_set.labels, labels_per_class, seed)
-    torch_device = resolve_device(device, Dist())
-    layer_name, _ = layer_module(loaded.encoder, layer)
+    torch_device = resolve_device(options.device)
+    layer_name, _ = layer_module(loaded.encoder, options.layer)
     cfg = loaded.checkpoint.config
     base = {"method": cfg.method.name, "checkpoint": str(checkpoint), "model": cfg.model.name, "mask": cfg.mask.type,
             "pretrain_data": cfg.data.source, "pretrain_steps": loaded.checkpoint.step, "eval_data": data_cfg.source,
@@ -84,7 +88,7 @@ def run_classification(checkpoint: Path, dataset: str | None = None, data_root: 
                          f"val_top1={100 * result.val_top1:.2f}", start))
     if protocol in ("finetune", "both"):
         start = time.perf_counter()
-        settings = FinetuneSettings(epochs=finetune_epochs)
+        settings = FinetuneSettings(epochs=options.finetune_epochs)
         result = finetune(loaded.encoder, train_set, train_idx, test_set, num_classes, settings, torch_device,
                           seed, progress)
         rows.append(_row(base, "finetune", list(loaded.encoder.feature_layers())[-1], result.top1, result.top5,
@@ -101,12 +105,13 @@ def _row(base: dict[str, Any], protocol: str, layer: str, top1: float, top5: flo
             "wall_time_s": round(time.perf_counter() - start, 1), **row_stamp()}
 
 
-CLASSIFICATION = Evaluator(
+CLASSIFICATION = register(Evaluator(
     name="classification",
     help="Linear probe (frozen features, L2 strength chosen on a validation split) and fine-tuning.",
     csv_name="classification.csv",
     columns=COLUMNS,
     run=run_classification,
+    options=ClassificationOptions,
     params=[
         *data_options(),
         click.Option(["--protocol"], type=click.Choice(["linear", "finetune", "both"]), default="both",
@@ -116,4 +121,4 @@ CLASSIFICATION = Evaluator(
         click.Option(["--finetune-epochs"], type=int, default=5, show_default=True),
         *run_options(),
     ],
-)
+))

@@ -15,9 +15,9 @@ from torch import nn
 from tqdm import tqdm
 
 from ssl_ce.checkpoint import atomic_write_bytes
+from ssl_ce.data.batches import to_model_input
 from ssl_ce.data.datasets import ImageDataset
 from ssl_ce.errors import SslCeError
-from ssl_ce.train import to_model_input
 
 MAX_SPATIAL_DIMS = 9216  # spatial maps are average-pooled until channels x side^2 fits (AlexNet pool5 size)
 
@@ -55,7 +55,7 @@ def extract(encoder: nn.Module, dataset: ImageDataset, layer: str | None, device
     try:
         starts = range(0, len(dataset), batch_size)
         for start in tqdm(starts, desc="features", unit="batch", disable=not progress, leave=False):
-            images, _ = dataset.__getitems__(list(range(start, min(start + batch_size, len(dataset)))))
+            images, _ = dataset.batch(list(range(start, min(start + batch_size, len(dataset)))))
             captured.clear()
             x = to_model_input(images, device, channels_last=False)
             encoder(x if hole is None else x * (1 - hole.to(device)))

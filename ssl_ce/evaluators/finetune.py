@@ -3,7 +3,6 @@ a tenth of the head's learning rate, random flips), then top-1/top-5 on the test
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 from dataclasses import dataclass
@@ -13,10 +12,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from ssl_ce.data.batches import epoch_batches, random_flip, to_model_input
 from ssl_ce.data.datasets import ImageDataset
 from ssl_ce.evaluators.linear_probe import topk_accuracy
 from ssl_ce.methods.supervised import Classifier
-from ssl_ce.train import AUTOCAST_DTYPES, Dist, epoch_batches, to_model_input
+from ssl_ce.runtime import autocast_context
 
 
 @dataclass(frozen=True)
@@ -50,15 +50,13 @@ def finetune(encoder: nn.Module, train: ImageDataset, train_idx: torch.Tensor, t
     steps_per_epoch = max(1, len(train_idx) // batch)
     total = steps_per_epoch * settings.epochs
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * s / total)))
-    autocast = (torch.autocast(device.type, AUTOCAST_DTYPES[settings.precision])
-                if settings.precision in AUTOCAST_DTYPES else contextlib.nullcontext())
+    autocast = autocast_context(settings.precision, device)
     flips = torch.Generator().manual_seed(seed)
     bar = tqdm(total=total, desc="fine-tune", unit="step", disable=not progress, leave=False)
     for epoch in range(settings.epochs):
-        for positions in epoch_batches(len(train_idx), batch, seed, epoch, Dist()):
-            images, labels = train.__getitems__(train_idx[positions].tolist())
-            flip = torch.rand(len(images), generator=flips) < 0.5
-            images = torch.where(flip[:, None, None, None], images.flip(-1), images)
+        for positions in epoch_batches(len(train_idx), batch, seed, epoch):
+            images, labels = train.batch(train_idx[positions].tolist())
+            images = random_flip(images, flips)
             with autocast:
                 loss = F.cross_entropy(model(to_model_input(images, device, False)).float(), labels.to(device))
             optimizer.zero_grad(set_to_none=True)
@@ -71,7 +69,7 @@ def finetune(encoder: nn.Module, train: ImageDataset, train_idx: torch.Tensor, t
     logits = []
     with torch.no_grad(), autocast:
         for start in range(0, len(test), 256):
-            images, _ = test.__getitems__(list(range(start, min(start + 256, len(test)))))
+            images, _ = test.batch(list(range(start, min(start + 256, len(test)))))
             logits.append(model(to_model_input(images, device, False)).float().cpu())
     logits = torch.cat(logits)
     top5 = topk_accuracy(logits, test.labels, 5) if num_classes > 5 else None

@@ -8,6 +8,7 @@ into the hole at full resolution (classical inpainters work at full resolution d
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,14 @@ from ssl_ce.data.folder import list_images
 from ssl_ce.data.images import load_image_any_size
 from ssl_ce.data.masks import make_masks
 from ssl_ce.errors import SslCeError
-from ssl_ce.evaluators import Evaluator, data_options, run_options
-from ssl_ce.evaluators.classification import eval_data_config
+from ssl_ce.evaluators.common import (
+    Evaluator,
+    RegistryChoice,
+    data_options,
+    eval_data_config,
+    register,
+    run_options,
+)
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, mean_scores
 from ssl_ce.evaluators.knn import build_index, normalise, search
 from ssl_ce.evaluators.nn_retrieval import hog_features
@@ -33,12 +40,28 @@ from ssl_ce.inpainters import CLASSICAL
 from ssl_ce.plots import save_image_table
 from ssl_ce.pretrained import ModelInpainter
 from ssl_ce.provenance import row_stamp
-from ssl_ce.train import Dist, resolve_device
+from ssl_ce.registries import MASKS
+from ssl_ce.runtime import resolve_device
 
 COLUMNS = ["inpainter", "checkpoint", "method", "model", "trained_mask", "adv_weight", "pretrain_data",
            "pretrain_steps", "eval_data", "eval_mask", "images", "l1_pct", "l2_pct", "psnr_db", "ssim", "note",
            "grid_png", "seed", "wall_time_s", "ssl_ce_version", "git_commit", "date"]
 GRID_ROWS = 6
+
+
+@dataclass(frozen=True)
+class InpaintingOptions:
+    dataset: str | None = None
+    data_root: str | None = None
+    images: str | None = None  # a folder of images of any size instead of a dataset
+    mask: str = "center"
+    limit: int = 1000
+    also: tuple[str, ...] = ()  # more checkpoints in the same table
+    classical: bool = True
+    flip_average: bool = False
+    split: str = "test"
+    seed: int = 0
+    device: str = "auto"
 
 
 def make_holes(mask: MaskConfig, model_size: int, shapes: list[tuple[int, int]], seed: int
@@ -52,7 +75,7 @@ def make_holes(mask: MaskConfig, model_size: int, shapes: list[tuple[int, int]],
 
 def nn_inpaint_hog(query: list[np.ndarray], gallery: torch.Tensor, hole_small: np.ndarray) -> list[np.ndarray]:
     """The paper's NN-inpainting: nearest gallery image by HOG of the holed context (FAISS, exact), whose
-    pixels fill the hole. Needs one hole for all images (the centre mask)."""
+    pixels fill the hole. Needs one hole for all images (a `fixed` mask, such as the centre)."""
     keep = torch.from_numpy(~hole_small).to(torch.uint8)
     queries = torch.stack([torch.from_numpy(q).permute(2, 0, 1) for q in query])
     index = build_index(normalise(hog_features(gallery * keep)))
@@ -65,19 +88,19 @@ def nn_inpaint_hog(query: list[np.ndarray], gallery: torch.Tensor, hole_small: n
     return filled
 
 
-def run_inpainting(checkpoint: Path, dataset: str | None = None, data_root: str | None = None,
-                   images: str | None = None, mask: str = "center", limit: int = 1000, also: tuple[str, ...] = (),
-                   classical: bool = True, flip_average: bool = False, split: str = "test", seed: int = 0,
-                   device: str = "auto", results_dir: str = "results", progress: bool = True) -> list[dict[str, Any]]:
+def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: str = "results",
+                   progress: bool = True) -> list[dict[str, Any]]:
     """`split="train"` scores a dataset's training images: the gap to the test split is the inpainter's
     over-fitting. NN-inpainting is left out there, as each query is in its gallery."""
     start = time.perf_counter()
+    images, mask, limit, split, seed = options.images, options.mask, options.limit, options.split, options.seed
     if split not in ("test", "train"):
         raise SslCeError(f"split must be test or train, not {split!r}")
     if images is not None and split != "test":
         raise SslCeError("--split train needs a dataset; a folder of --images has no splits")
-    torch_device = resolve_device(device, Dist())
-    models = [ModelInpainter(Path(p), torch_device, flip_average=flip_average) for p in (str(checkpoint), *also)]
+    torch_device = resolve_device(options.device)
+    models = [ModelInpainter(Path(p), torch_device, flip_average=options.flip_average)
+              for p in (str(checkpoint), *options.also)]
     names = [m.name for m in models]
     for model in models:  # two runs of the same method would share a row name and a grid column
         if names.count(model.name) > 1:
@@ -92,7 +115,7 @@ def run_inpainting(checkpoint: Path, dataset: str | None = None, data_root: str 
         originals = [load_image_any_size(p) for p in paths[:limit]]
         eval_data = f"folder:{images}"
     else:
-        data_cfg = eval_data_config(main.config.data, dataset, data_root)
+        data_cfg = eval_data_config(main.config.data, options.dataset, options.data_root)
         scored = build_dataset(data_cfg, split, main.size)
         idx = np.arange(len(scored))
         if limit < len(idx):
@@ -112,10 +135,10 @@ def run_inpainting(checkpoint: Path, dataset: str | None = None, data_root: str 
             note += (f"{'; ' if note else ''}{100 * outside:.0f}% of hole pixels lie outside the centre this "
                      "model predicts and were filled with the context mean")
         results[model.name] = (model(originals, holes_small, holes), note, model)
-    if classical:
+    if options.classical:
         for name, inpaint in CLASSICAL.items():
             results[name] = ([inpaint(o, h) for o, h in zip(originals, holes, strict=True)], "", None)
-        if gallery is not None and mask == "center":
+        if gallery is not None and MASKS.get(mask).fixed:
             results["nn-inpainting (HOG)"] = (nn_inpaint_hog(originals, gallery, holes_small[0]),
                                               f"nearest of {len(gallery)} training images", None)
     suffix = "" if split == "test" else f"-{split}"
@@ -151,16 +174,17 @@ def _grid(originals: list[np.ndarray], holes: list[np.ndarray], results: dict, p
     save_image_table(columns, png, title)
 
 
-INPAINTING = Evaluator(
+INPAINTING = register(Evaluator(
     name="inpainting",
     help="Hole filling vs classical inpainters and NN-inpainting: L1, L2, PSNR, SSIM over the hole.",
     csv_name="inpainting.csv",
     columns=COLUMNS,
     run=run_inpainting,
+    options=InpaintingOptions,
     params=[
         *data_options(),
         click.Option(["--images"], type=click.Path(), help="A folder of images of any size instead of a dataset."),
-        click.Option(["--mask"], type=click.Choice(["center", "random-block", "random-region"]), default="center",
+        click.Option(["--mask"], type=RegistryChoice(MASKS), default="center",
                      show_default=True, help="Holes to fill (the same for every inpainter)."),
         click.Option(["--limit"], type=int, default=1000, show_default=True, help="Images evaluated."),
         click.Option(["--also"], multiple=True, type=click.Path(dir_okay=False),
@@ -173,4 +197,4 @@ INPAINTING = Evaluator(
                      help="Average each network's fill with its fill of the mirrored image (2x compute)."),
         *run_options(),
     ],
-)
+))

@@ -10,6 +10,7 @@ Approximate indexes (ivf, hnsw, pca) also report recall@k against exact search.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,9 @@ from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import ImageDataset, all_images
 from ssl_ce.data.masks import make_masks
 from ssl_ce.errors import SslCeError
-from ssl_ce.evaluators import Evaluator, data_options, run_options
-from ssl_ce.evaluators.classification import eval_data_config
+from ssl_ce.evaluators.common import Evaluator, data_options, eval_data_config, register, run_options
 from ssl_ce.evaluators.features import cached_features
+from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB
 from ssl_ce.evaluators.knn import (
     INDEX_KINDS,
     IndexSettings,
@@ -41,13 +42,12 @@ from ssl_ce.evaluators.linear_probe import topk_accuracy
 from ssl_ce.plots import save_retrieval_grid
 from ssl_ce.pretrained import load_trained_encoder
 from ssl_ce.provenance import row_stamp
-from ssl_ce.train import Dist, resolve_device
+from ssl_ce.runtime import resolve_device
 
 COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_steps", "eval_data", "mode",
            "features", "index", "k", "gallery", "queries", "top1_pct", "precision_at_k_pct", "centre_l1_pct",
-           "centre_l2_pct", "centre_psnr_db", "recall_at_k", "queries_per_s", "grid_png", "seed", "wall_time_s",
-           "ssl_ce_version", "git_commit", "date"]
-PSNR_CAP_DB = 100.0  # a perfect match has infinite PSNR; capped so tables stay numeric
+           "centre_l2_pct", "centre_psnr_db", "recall_at_k", "queries_per_s", "hyperparameters", "grid_png", "seed",
+           "wall_time_s", "ssl_ce_version", "git_commit", "date"]
 GRID_NEIGHBOURS = 8
 
 
@@ -74,14 +74,38 @@ def timed_search(gallery: np.ndarray, queries: np.ndarray, kind: str, k: int,
     return sims, ids, len(queries) / max(time.perf_counter() - start, 1e-9)
 
 
-def run_nn_retrieval(checkpoint: Path, dataset: str | None = None, data_root: str | None = None,
-                     mode: str = "knn", index: str = "flat", k: int = 20, temperature: float = 0.07,
-                     queries: int | None = None, nlist: int | None = None, nprobe: int = 16, pca_dim: int = 128,
-                     seed: int = 0, device: str = "auto", results_dir: str = "results",
+@dataclass(frozen=True)
+class RetrievalOptions:
+    dataset: str | None = None
+    data_root: str | None = None
+    mode: str = "knn"  # knn or context
+    index: str = "flat"
+    k: int = 20
+    temperature: float = 0.07
+    queries: int | None = None  # N random test images as queries (None: all)
+    nlist: int | None = None
+    nprobe: int = 16
+    pca_dim: int = 128
+    seed: int = 0
+    device: str = "auto"
+
+    def hyperparameters(self) -> str:
+        """Every setting that shaped the numbers, as the row's hyperparameters column: the vote temperature
+        (knn), and the approximate index's own settings when one is used."""
+        settings = {"temperature": self.temperature} if self.mode == "knn" else {}
+        if self.index == "ivf":
+            settings.update(nlist=self.nlist or "auto", nprobe=self.nprobe)
+        if self.index == "pca":
+            settings["pca_dim"] = self.pca_dim
+        return ";".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in settings.items())
+
+
+def run_nn_retrieval(checkpoint: Path, options: RetrievalOptions, results_dir: str = "results",
                      progress: bool = True) -> list[dict[str, Any]]:
     start = time.perf_counter()
+    mode, index, k, queries, seed = options.mode, options.index, options.k, options.queries, options.seed
     loaded = load_trained_encoder(checkpoint)
-    data_cfg = eval_data_config(loaded.checkpoint.config.data, dataset, data_root)
+    data_cfg = eval_data_config(loaded.checkpoint.config.data, options.dataset, options.data_root)
     size = loaded.input_size
     gallery_set = build_dataset(data_cfg, "train", size)
     query_set = build_dataset(data_cfg, "test", size)
@@ -90,7 +114,7 @@ def run_nn_retrieval(checkpoint: Path, dataset: str | None = None, data_root: st
     query_idx = np.arange(len(query_set))
     if queries is not None and queries < len(query_set):
         query_idx = np.sort(np.random.default_rng(seed).choice(len(query_set), queries, replace=False))
-    torch_device = resolve_device(device, Dist())
+    torch_device = resolve_device(options.device)
     cfg = loaded.checkpoint.config
     hole = None
     if mode == "context":
@@ -111,13 +135,13 @@ def run_nn_retrieval(checkpoint: Path, dataset: str | None = None, data_root: st
         spaces["hog"] = (normalise(hog_features(holed_gallery)), normalise(hog_features(holed_queries)))
         spaces["pixels"] = (normalise(holed_gallery.flatten(1).float() - 127.5),
                             normalise(holed_queries.flatten(1).float() - 127.5))
-    settings = IndexSettings(nlist=nlist, nprobe=nprobe, pca_dim=pca_dim)
+    settings = IndexSettings(nlist=options.nlist, nprobe=options.nprobe, pca_dim=options.pca_dim)
     gallery_labels, query_labels = gallery_set.labels.numpy(), query_set.labels[query_idx].numpy()
     labelled = gallery_labels.min() >= 0 and len(gallery_set.class_names) > 1
     base = {"method": cfg.method.name, "checkpoint": str(checkpoint), "model": cfg.model.name,
             "mask": cfg.mask.type, "pretrain_data": cfg.data.source, "pretrain_steps": loaded.checkpoint.step,
             "eval_data": data_cfg.source, "mode": mode, "index": index, "k": k, "gallery": len(gallery_set),
-            "queries": len(query_idx), "seed": seed}
+            "queries": len(query_idx), "hyperparameters": options.hyperparameters(), "seed": seed}
     rows = []
     grid_png = Path(results_dir) / "nn_retrieval" / f"{run_label(checkpoint)}-{mode}-{index}.png"
     for name, (gallery, queries_x) in spaces.items():
@@ -129,7 +153,8 @@ def run_nn_retrieval(checkpoint: Path, dataset: str | None = None, data_root: st
             _, exact_ids, _ = timed_search(gallery, queries_x, "flat", k, settings)
             row["recall_at_k"] = round(recall_at_k(ids, exact_ids), 4)
         if mode == "knn" and labelled:
-            votes = weighted_knn_predict(sims, ids, gallery_labels, len(gallery_set.class_names), temperature)
+            votes = weighted_knn_predict(sims, ids, gallery_labels, len(gallery_set.class_names),
+                                         options.temperature)
             row["top1_pct"] = round(100 * topk_accuracy(torch.from_numpy(votes), torch.from_numpy(query_labels), 1), 2)
             row["precision_at_k_pct"] = round(100 * precision_at_k(ids, gallery_labels, query_labels), 2)
         if mode == "context":
@@ -149,20 +174,21 @@ def _grid(gallery: ImageDataset, queries: ImageDataset, query_idx: np.ndarray, i
           hole: torch.Tensor | None, png: Path, title: str) -> None:
     rows = min(8, len(query_idx))
     shown = min(GRID_NEIGHBOURS, ids.shape[1])
-    query_images = queries.__getitems__(query_idx[:rows].tolist())[0]
+    query_images = queries.batch(query_idx[:rows].tolist())[0]
     if hole is not None:
         query_images = (query_images * (1 - hole).to(torch.uint8) + (hole * 128).to(torch.uint8))
-    neighbours = gallery.__getitems__(ids[:rows, :shown].ravel().tolist())[0]
+    neighbours = gallery.batch(ids[:rows, :shown].ravel().tolist())[0]
     png.parent.mkdir(parents=True, exist_ok=True)
     save_retrieval_grid(query_images, neighbours.reshape(rows, shown, *neighbours.shape[1:]), png, title)
 
 
-NN_RETRIEVAL = Evaluator(
+NN_RETRIEVAL = register(Evaluator(
     name="nn-retrieval",
     help="FAISS nearest neighbours: weighted k-NN accuracy, or NN-inpainting of the centre (context mode).",
     csv_name="nn_retrieval.csv",
     columns=COLUMNS,
     run=run_nn_retrieval,
+    options=RetrievalOptions,
     params=[
         *data_options(),
         click.Option(["--mode"], type=click.Choice(["knn", "context"]), default="knn", show_default=True),
@@ -178,4 +204,4 @@ NN_RETRIEVAL = Evaluator(
                      help="pca: dimensions of the coarse search."),
         *run_options(),
     ],
-)
+))

@@ -6,19 +6,32 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ssl_ce.config import MethodConfig
-from ssl_ce.methods.base import Batch
+from ssl_ce.config import Config, MethodConfig
+from ssl_ce.data.batches import Batch
+from ssl_ce.methods.base import method
 from ssl_ce.methods.losses import RECONSTRUCTION_LOSSES, bce_fake, bce_real
 
 
+def _adversarial(cfg: MethodConfig) -> bool:
+    return cfg.adv_weight > 0  # L2-only: no adversary to train
+
+
+def _label(cfg: Config) -> str:
+    loss = "" if cfg.method.rec_loss == "l2" else f", {cfg.method.rec_loss}"
+    return f"{cfg.method.name} ({cfg.mask.type} mask, adv {cfg.method.adv_weight:g}{loss})"
+
+
+@method("context-encoder", predicts="hole", needs_discriminator=_adversarial, label=_label,
+        rec_losses=tuple(RECONSTRUCTION_LOSSES))
 class ContextEncoder:
     """loss_G = rec_weight * masked L2 + adv_weight * BCE(D(pred), real); loss_D = BCE(real) + BCE(fake).
     `method.rec_loss: log-l2` swaps masked L2 for the mean per-image log of it (see losses.py)."""
 
-    def __init__(self, generator: nn.Module, discriminator: nn.Module | None, cfg: MethodConfig) -> None:
+    def __init__(self, generator: nn.Module, discriminator: nn.Module | None, cfg: Config,
+                 num_classes: int = 0) -> None:
         self.generator = generator
-        self.discriminator = discriminator if cfg.adv_weight > 0 else None  # L2-only: no adversary to train
-        self.cfg = cfg
+        self.discriminator = discriminator
+        self.cfg = cfg.method
 
     trains = True
 

@@ -6,9 +6,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ssl_ce.config import MethodConfig
+from ssl_ce.config import Config
+from ssl_ce.data.batches import Batch
 from ssl_ce.errors import SslCeError
-from ssl_ce.methods.base import Batch, NoAdversary
+from ssl_ce.methods.base import NoAdversary, method
 
 
 class Classifier(nn.Module):
@@ -24,9 +25,10 @@ class Classifier(nn.Module):
         return self.head(self.encoder.features(x))
 
 
+@method("supervised", predicts="labels", needs_labels=True)
 class Supervised(NoAdversary):
-    def __init__(self, generator: nn.Module, discriminator: nn.Module | None, cfg: MethodConfig,
-                 num_classes: int) -> None:
+    def __init__(self, generator: nn.Module, discriminator: nn.Module | None, cfg: Config,
+                 num_classes: int = 0) -> None:
         if num_classes < 2:
             raise SslCeError("method supervised needs a labelled dataset (photos, cifar10, or a folder with class "
                              "sub-folders)")

@@ -1,4 +1,5 @@
-"""Model registry: one factory per name builds a generator (encoder + bridge + decoder) and a discriminator.
+"""Models, registered by name in ssl_ce.registries.MODELS: one factory per name builds a generator (encoder +
+bridge + decoder) and a discriminator.
 
 Every generator exposes `encoder.features(x)` and `encoder.num_features`, so evaluators need nothing
 model-specific.
@@ -15,7 +16,7 @@ from torch import nn
 from ssl_ce.config import ModelConfig
 from ssl_ce.models.alexnet import AlexNetBridge, AlexNetDecoder, AlexNetEncoder
 from ssl_ce.models.dcgan import DCGANDecoder, DCGANEncoder, PatchDiscriminator, init_dcgan_weights
-from ssl_ce.registry import Registry
+from ssl_ce.registries import MODELS
 
 
 class Generator(nn.Module):
@@ -39,13 +40,12 @@ Builder = Callable[[ModelConfig, int], tuple[Generator, nn.Module]]
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A named architecture: its input side and how to build G and D for a predicted region of a given side."""
+    """A named architecture: its input side, how to build G and D for a predicted region of a given side, and
+    whether `model.width_mult` can widen it."""
 
     input_size: int
     build: Builder
-
-
-MODELS: Registry[ModelSpec] = Registry("model")
+    scalable: bool = False
 
 
 def _dcgan(input_size: int, widths: tuple[int, ...], d_widths: tuple[int, ...], bottleneck: int) -> Builder:
@@ -69,8 +69,9 @@ def _alexnet(cfg: ModelConfig, output_size: int) -> tuple[Generator, nn.Module]:
     return generator, discriminator
 
 
-MODELS.register("paper-128")(ModelSpec(128, _dcgan(128, (64, 64, 128, 256, 512), (64, 128, 256, 512), 4000)))
-MODELS.register("small-32")(ModelSpec(32, _dcgan(32, (64, 128, 256), (64, 128, 256), 1024)))
+MODELS.register("small-32")(ModelSpec(32, _dcgan(32, (64, 128, 256), (64, 128, 256), 1024), scalable=True))
+MODELS.register("paper-128")(ModelSpec(128, _dcgan(128, (64, 64, 128, 256, 512), (64, 128, 256, 512), 4000),
+                                       scalable=True))
 MODELS.register("alexnet-227")(ModelSpec(227, _alexnet))
 
 

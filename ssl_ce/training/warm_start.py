@@ -16,7 +16,7 @@ from torch import nn
 
 from ssl_ce.checkpoint import load_checkpoint, load_module, state_mismatch
 from ssl_ce.errors import SslCeError
-from ssl_ce.grow import grown_state
+from ssl_ce.training.grow import grown_state
 
 
 def init_from(path: str | Path, modules: dict[str, nn.Module]) -> dict[str, object]:

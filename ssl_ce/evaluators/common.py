@@ -1,0 +1,101 @@
+"""What the evaluators share: the `Evaluator` record, the options every one of them takes, and the evaluation
+data a checkpoint is judged on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ssl_ce.config import DataConfig
+from ssl_ce.registries import DATASETS, EVALUATORS
+from ssl_ce.registry import Registry
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """The options of an evaluator that takes none beyond the checkpoint."""
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """Takes a checkpoint and options, returns rows for `results/<csv_name>` (columns in `columns`).
+
+    `run(checkpoint, options, results_dir, progress)` gets `options` as an instance of the `options` dataclass,
+    built from the CLI's `params` (one click option per field) or from keyword arguments: `evaluator(path, k=5)`.
+    """
+
+    name: str
+    help: str
+    csv_name: str
+    columns: list[str]
+    run: Callable[[Path, Any, str, bool], list[dict[str, Any]]]
+    options: type = NoOptions
+    params: list[click.Parameter] = field(default_factory=list)
+
+    def __call__(self, checkpoint: str | Path, results_dir: str | Path = "results", progress: bool = True,
+                 **options: Any) -> list[dict[str, Any]]:
+        return self.run(Path(checkpoint), self.options(**options), str(results_dir), progress)
+
+
+def register(evaluator: Evaluator) -> Evaluator:
+    """Adds a built-in evaluator to the table under its own name."""
+    return EVALUATORS.register(evaluator.name)(evaluator)
+
+
+def result_tables() -> list[str]:
+    """The CSV tables that evaluators write (plug-ins included), in registration order."""
+    return list(dict.fromkeys(evaluator.csv_name for _, evaluator in EVALUATORS.items()))
+
+
+def results_path(results_dir: str | Path, evaluator: Evaluator) -> Path:
+    return Path(results_dir) / evaluator.csv_name
+
+
+class RegistryChoice(click.Choice):
+    """A click choice read from a registry when first needed (help, validation), so building the CLI loads no
+    component and `ssl-ce --help` does not import torch."""
+
+    def __init__(self, registry: Registry[Any]) -> None:
+        self.registry = registry
+        super().__init__([], case_sensitive=True)
+
+    @property
+    def choices(self) -> Sequence[str]:  # type: ignore[override]
+        return self.registry.names()
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        pass  # click's __init__ stores the (empty) list; the registry is the source
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.choices)
+
+
+def data_options() -> list[click.Parameter]:
+    """--dataset and --data-root, shared by the evaluators that read a dataset."""
+    return [
+        click.Option(["--dataset"], type=RegistryChoice(DATASETS),
+                     help="Evaluation data [default: the checkpoint's pretraining data]."),
+        click.Option(["--data-root"], type=click.Path(), help="cifar10: folder holding cifar-10-batches-py; "
+                     "folder: an image folder (class sub-folders give labels)."),
+    ]
+
+
+def run_options() -> list[click.Parameter]:
+    """--seed and --device, shared by every evaluator."""
+    return [click.Option(["--seed"], type=int, default=0, show_default=True),
+            click.Option(["--device"], default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")]
+
+
+def eval_data_config(pretrain: DataConfig, dataset: str | None, data_root: str | None) -> DataConfig:
+    """The evaluation data: `--dataset/--data-root`, defaulting to what the checkpoint was pretrained on (with
+    its source's own settings when the source is the same)."""
+    source = dataset or pretrain.source
+    if source == pretrain.source:
+        same = {f.name: getattr(pretrain, f.name) for f in fields(pretrain) if f.name in DATASETS.get(source).options}
+        return DataConfig(**{**same, "source": source, "root": data_root or pretrain.root}).validated()
+    return DataConfig(source=source, root=data_root).validated()

@@ -1,0 +1,64 @@
+"""`ssl-ce info`: what a checkpoint or export is, how it was trained and how it scored, read from the file and
+the results tables beside it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ssl_ce.checkpoint import AVERAGED_FROM, Checkpoint, load_checkpoint
+from ssl_ce.export import recorded_evaluations, training_metrics, training_run
+from ssl_ce.methods import method_spec
+from ssl_ce.pretrained import encoder_from
+
+
+def describe(path: Path, results_dir: Path = Path("results")) -> list[tuple[str, str]]:
+    """(field, value) lines for `ssl-ce info`: what the file is, how it was trained, how it scored."""
+    ckpt: Checkpoint = load_checkpoint(path)
+    loaded = encoder_from(ckpt, path)
+    cfg = ckpt.config
+    counts: dict[str, int] = {}
+    for key, value in ckpt.tensors.items():
+        if not key.startswith(("optim.", "extra.")) and not key.endswith("num_batches_tracked"):
+            module = ".".join(key.split(".")[:2]) if key.startswith("generator.") else key.split(".")[0]
+            counts[module] = counts.get(module, 0) + value.numel()
+    if ckpt.part != "training":
+        kind = f"export: {ckpt.part} only, {ckpt.metadata.get('dtype', 'float32')}"
+    elif any(key.startswith("optim.") for key in ckpt.tensors):
+        kind = "training checkpoint (weights, optimiser and RNG state)"
+    elif AVERAGED_FROM in ckpt.metadata:
+        kind = f"weight average of {', '.join(json.loads(ckpt.metadata[AVERAGED_FROM]))} (ssl-ce average)"
+    else:  # what train.average_epochs writes beside the checkpoint
+        kind = "weights of a training run (weight average, no optimiser state: not resumable)"
+    lines = [
+        ("file", f"{path} ({path.stat().st_size / 1e6:.1f} MB)"),
+        ("kind", kind),
+        ("architecture", f"{cfg.model.name}, input {loaded.input_size}x{loaded.input_size}, "
+                         f"{loaded.encoder.num_features}-d features"),
+        ("parameters", ", ".join(f"{m} {n:,}" for m, n in sorted(counts.items()))),
+        ("method", method_spec(cfg).label(cfg)),
+        ("mask", cfg.mask.type),
+        ("training data", cfg.data.source + (f" ({cfg.data.root})" if cfg.data.root else "")),
+        ("trained", f"{ckpt.step} steps, {ckpt.epoch} epochs, batch {cfg.train.batch_size}, "
+                    f"{cfg.train.precision}, seed {cfg.train.seed}"),
+        ("ssl-ce", ckpt.metadata.get("trained_with_ssl_ce") or ckpt.metadata.get("ssl_ce_version", "")),
+    ]
+    run = json.loads(ckpt.metadata.get("training_run") or training_run(path) or "{}")
+    if run:
+        lines.append(("training run", f"commit {run.get('git_commit', '?')[:12]}, torch {run.get('torch', '?')}, "
+                                      f"{run.get('device_name', '?')} ({run.get('device', '?')}), "
+                                      f"command: {run.get('command', '?')}"))
+    metrics = json.loads(ckpt.metadata["training_metrics"]) if "training_metrics" in ckpt.metadata \
+        else training_metrics(path)
+    if metrics:
+        lines.append(("last losses", ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()
+                                               if k not in ("step", "epoch", "d_collapsed"))))
+    evaluations = json.loads(ckpt.metadata["evaluations"]) if "evaluations" in ckpt.metadata \
+        else recorded_evaluations(path, results_dir)
+    for row in evaluations:
+        table = row.pop("table")
+        lines.append((f"evaluation: {table}", ", ".join(f"{k}={v}" for k, v in row.items())))
+    if not evaluations:
+        lines.append(("evaluations", f"none recorded (looked in {results_dir}/)" if ckpt.part == "training"
+                      else "none recorded at export time"))
+    return lines

@@ -1,0 +1,247 @@
+"""The one training loop for every method: data -> masks -> method losses -> optimiser steps, with mixed
+precision, channels_last, DDP under torchrun, atomic checkpoints, resume, metrics.csv and pictures.
+
+Read top to bottom: `train` sets up (device, data, nets, optimisers, where the run starts), runs the steps,
+and ends the run; `train_step` is one D + G update. Everything that shapes a step is a function of (seed, step)
+(ssl_ce.data.batches, ssl_ce.training.schedule), so a resumed run is bit-identical to an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from ssl_ce.checkpoint import CHECKPOINT_NAME, load_checkpoint, load_module, save_checkpoint
+from ssl_ce.config import Config
+from ssl_ce.data import build_dataset
+from ssl_ce.data.batches import Batch, epoch_batches, iterate, make_batch, step_rng
+from ssl_ce.errors import Interrupted, SslCeError
+from ssl_ce.methods import Method, build_method, output_region
+from ssl_ce.models import build_model, input_size
+from ssl_ce.provenance import environment
+from ssl_ce.runtime import Dist, autocast_context, place_modules, resolve_device, setup_distributed
+from ssl_ce.training.averaging import AVERAGED_NAME, WeightAverage, write_averaged
+from ssl_ce.training.optim import compile_modules, make_optimizers, restore_optimizer
+from ssl_ce.training.run_log import EpochPictures, StepLog, write_run_info
+from ssl_ce.training.schedule import average_due, epoch_end_due, set_learning_rates
+from ssl_ce.training.warm_start import init_from
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    checkpoint: Path
+    step: int
+    epoch: int
+    images_per_second: float
+    last_losses: dict[str, float]
+    main_process: bool = True  # False on torchrun ranks other than 0
+    averaged: Path | None = None  # the weight-averaged generator (train.average_epochs > 0)
+
+
+def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool = True) -> TrainResult:
+    """Pretrains `cfg.method` on `cfg.data` and leaves checkpoint, config, metrics and pictures in `out_dir`.
+    The caller's global RNG and deterministic-algorithms setting are as it left them when this returns."""
+    with _global_state_kept():
+        return _train(cfg, Path(out_dir), resume, progress)
+
+
+def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
+    ddp = setup_distributed()
+    device = resolve_device(cfg.train.device, ddp)
+    ckpt_path = out / CHECKPOINT_NAME
+    _check_start(cfg, out, resume, device)
+    torch.manual_seed(cfg.train.seed)  # the nets' initial weights
+    if cfg.train.deterministic:
+        torch.use_deterministic_algorithms(True)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+    # Data: the training split, and held-out images for the epoch-end grid.
+    size = input_size(cfg.model)
+    train_set = build_dataset(cfg.data, "train", size)
+    grid_set = build_dataset(cfg.data, "test", size)
+    images_per_step = cfg.train.batch_size * ddp.world
+    steps_per_epoch = len(train_set) // images_per_step
+    if steps_per_epoch == 0:
+        raise SslCeError(f"the training set has {len(train_set)} images, fewer than one batch of {images_per_step}; "
+                         "lower train.batch_size")
+    total_steps = min(steps_per_epoch * cfg.train.epochs, cfg.train.max_steps or math.inf)
+
+    # Nets and optimisers, then where the run starts: a checkpoint (--resume), other weights (init_from) or scratch.
+    generator, discriminator = build_model(cfg.model, output_region(cfg, size).size)
+    method = build_method(generator, discriminator, cfg, len(train_set.class_names))
+    if not method.trains:
+        total_steps = 0
+    modules = {"generator": method.generator}
+    if method.discriminator is not None:
+        modules["discriminator"] = method.discriminator
+    place_modules(modules.values(), device, cfg.train.channels_last)
+    optimizers = make_optimizers(method, cfg, device)
+    step, average, initialised = 0, WeightAverage(), None
+    if resume:
+        step, average = _restore(ckpt_path, modules, optimizers, device)
+    elif cfg.train.init_from:
+        initialised = init_from(cfg.train.init_from, modules)
+    unwrapped = copy.copy(method)  # keeps the unwrapped nets: rank 0 alone draws the grids
+    _wrap_distributed(method, ddp, device)
+    compile_modules(method, cfg)
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.train.precision == "fp16")
+    autocast = autocast_context(cfg.train.precision, device)
+
+    def save(at_step: int) -> None:
+        if ddp.main:
+            save_checkpoint(ckpt_path, cfg, at_step, at_step // steps_per_epoch, modules, optimizers,
+                            {"torch_rng": torch.get_rng_state(), **average.extras()})
+
+    # The run's records: config.yaml, run.json, then metrics and pictures as it goes.
+    if ddp.main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.yaml").write_text(cfg.to_yaml())
+        run_info = {"seed": cfg.train.seed, "resumed_from_step": step, "steps_per_epoch": steps_per_epoch,
+                    "total_steps": total_steps, "world_size": ddp.world, "train_images": len(train_set),
+                    **environment(device)}
+        if initialised:
+            run_info["initialised_from"] = initialised
+        write_run_info(out / "run.json", run_info, resume)
+    log = StepLog(out, cfg, step, total_steps, images_per_step, steps_per_epoch, ddp.main, progress)
+    grid_images, grid_labels = grid_set.batch(list(range(min(cfg.train.grid_images, len(grid_set)))))
+    grid_batch = make_batch(grid_images, grid_labels, cfg, torch.Generator().manual_seed(cfg.train.seed), device,
+                            train=False)
+    pictures = EpochPictures(out, cfg, unwrapped, grid_batch, autocast, steps_per_epoch, log.board) if ddp.main \
+        else None
+
+    if not method.trains:  # random init: the initialised weights are the result
+        save(0)
+        log.close()
+        return TrainResult(out, ckpt_path, 0, 0, 0.0, {}, ddp.main)
+
+    # The steps.
+    for module in modules.values():
+        module.train()
+    started, first_step = time.perf_counter(), step
+    try:
+        while step < total_steps:
+            for images, labels in _rest_of_epoch(train_set, cfg, step, steps_per_epoch, total_steps, ddp, device):
+                batch = make_batch(images, labels, cfg, step_rng(cfg.train.seed, step), device, train=True)
+                set_learning_rates(optimizers, cfg, step, total_steps)
+                losses = train_step(method, batch, optimizers, scaler, autocast)
+                step += 1
+                if average_due(step, steps_per_epoch, total_steps, cfg.train.average_epochs):
+                    average.update(modules["generator"])
+                log.add(step, losses)
+                if step % cfg.train.checkpoint_every == 0 and not epoch_end_due(step, steps_per_epoch, total_steps,
+                                                                                cfg.train.epoch_end_every):
+                    log.flush()
+                    save(step)
+            log.flush()
+            if epoch_end_due(step, steps_per_epoch, total_steps, cfg.train.epoch_end_every):
+                save(step)
+                if pictures is not None:
+                    pictures(math.ceil(step / steps_per_epoch), step)
+    except KeyboardInterrupt:
+        log.close()
+        save(step)
+        raise Interrupted(f"interrupted at step {step}; checkpoint saved, continue with --resume --out {out}") from None
+    log.close()
+
+    # The end: the averaged generator, if asked for, and the numbers the caller prints.
+    rate = (step - first_step) * images_per_step / max(time.perf_counter() - started, 1e-9)
+    averaged = None
+    if average.count and ddp.main:
+        averaged = out / AVERAGED_NAME
+        write_averaged(averaged, average, unwrapped, train_set, cfg, device, step, step // steps_per_epoch, autocast)
+    if ddp.world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return TrainResult(out, ckpt_path, step, step // steps_per_epoch, rate, log.last, ddp.main, averaged)
+
+
+def train_step(method: Method, batch: Batch, optimizers: dict[str, torch.optim.Optimizer],
+               scaler: torch.amp.GradScaler, autocast: contextlib.AbstractContextManager) -> dict[str, torch.Tensor]:
+    """Discriminator step on the current prediction, then generator step against the updated D (DCGAN order)."""
+    with autocast:
+        pred = method.predict(batch)
+    losses: dict[str, torch.Tensor] = {}
+    if method.discriminator is not None:
+        with autocast:
+            losses.update(method.discriminator_losses(batch, pred))
+        optimizers["d"].zero_grad(set_to_none=True)
+        scaler.scale(losses["d_total"]).backward()
+        scaler.step(optimizers["d"])
+    with autocast:
+        losses.update(method.generator_losses(batch, pred))
+    optimizers["g"].zero_grad(set_to_none=True)
+    scaler.scale(losses["g_total"]).backward()
+    scaler.step(optimizers["g"])
+    scaler.update()
+    return {k: v.detach() for k, v in losses.items()}
+
+
+def _check_start(cfg: Config, out: Path, resume: bool, device: torch.device) -> None:
+    ckpt_path = out / CHECKPOINT_NAME
+    if ckpt_path.exists() and not resume:
+        raise SslCeError(f"{out} already holds a run; add --resume to continue it or choose another --out")
+    if resume and not ckpt_path.exists():
+        raise SslCeError(f"--resume: no checkpoint in {out}")
+    if cfg.train.precision == "fp16" and device.type != "cuda":
+        raise SslCeError("train.precision fp16 needs a CUDA device; use bf16 on CPU")
+
+
+def _restore(path: Path, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+             device: torch.device) -> tuple[int, WeightAverage]:
+    """Nets, optimisers, the global RNG and the running weight average as the checkpoint left them."""
+    ckpt = load_checkpoint(path)
+    for name, module in modules.items():
+        load_module(module, ckpt.module_state(name), f"{name} in {path}")
+    for name, optimizer in optimizers.items():
+        restore_optimizer(optimizer, ckpt.optimizer_state(name))
+    torch.set_rng_state(ckpt.tensors["extra.torch_rng"])
+    return ckpt.step, WeightAverage.from_checkpoint(ckpt.tensors, device)
+
+
+def _wrap_distributed(method: Method, ddp: Dist, device: torch.device) -> None:
+    if ddp.world == 1:
+        return
+    ids = [device.index] if device.type == "cuda" else None
+    method.generator = nn.parallel.DistributedDataParallel(method.generator, device_ids=ids)
+    if method.discriminator is not None:
+        method.discriminator = nn.parallel.DistributedDataParallel(method.discriminator, device_ids=ids,
+                                                                   forward_sync_buffers=False)
+
+
+def _rest_of_epoch(train_set, cfg: Config, step: int, steps_per_epoch: int, total_steps: int, ddp: Dist,
+                   device: torch.device) -> Iterator:
+    """(images, labels) for the steps left in the epoch that `step` is in (all of it unless resuming mid-way)."""
+    epoch = step // steps_per_epoch
+    start = step - epoch * steps_per_epoch
+    stop = min(steps_per_epoch, start + total_steps - step)
+    batches = epoch_batches(len(train_set), cfg.train.batch_size, cfg.train.seed, epoch, ddp)[start:stop]
+    return iterate(train_set, batches, cfg.data.num_workers, device.type == "cuda")
+
+
+@contextlib.contextmanager
+def _global_state_kept() -> Iterator[None]:
+    """Training seeds the global RNG and may turn on deterministic algorithms; a caller's state comes back."""
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    cublas = os.environ.get("CUBLAS_WORKSPACE_CONFIG")
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    try:
+        with torch.random.fork_rng(devices=devices):
+            yield
+    finally:
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        if cublas is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+        else:
+            os.environ["CUBLAS_WORKSPACE_CONFIG"] = cublas

@@ -1,0 +1,164 @@
+"""What a run writes as it goes: metrics.csv, run.json, TensorBoard, the progress bar, the loss health checks,
+and the epoch-end pictures (sample grid, loss curves)."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ssl_ce.checkpoint import CHECKPOINT_NAME
+from ssl_ce.config import Config
+from ssl_ce.data.batches import Batch
+from ssl_ce.errors import SslCeError
+from ssl_ce.methods import Method, method_spec
+from ssl_ce.plots import plot_loss_curves, save_inpainting_grid
+from ssl_ce.training.health import CollapseMonitor, check_finite
+
+LOG_EVERY = 10  # steps between host syncs for logging (losses are kept on device in between)
+
+
+def tensorboard_writer(out: Path):
+    """A SummaryWriter on <run>/tensorboard; TensorBoard is optional, so its absence is a one-line error."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise SslCeError("--tensorboard needs the tensorboard package: pip install tensorboard "
+                         "(or pip install 'ssl-ce[tensorboard]')") from None
+    return SummaryWriter(str(out / "tensorboard"))
+
+
+class MetricsLog:
+    """metrics.csv, one row per step; on resume, rows after the checkpoint's step are dropped."""
+
+    def __init__(self, path: Path, resume_step: int) -> None:
+        self.path = path
+        self.columns: list[str] | None = None
+        if resume_step and path.exists():
+            with path.open() as f:
+                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
+            if rows:
+                self.columns = list(rows[0].keys())
+                with path.open("w", newline="") as f:
+                    writer = csv.DictWriter(f, self.columns)
+                    writer.writeheader()
+                    writer.writerows(rows)
+        elif path.exists():
+            path.unlink()
+
+    def write(self, rows: list[dict[str, float]]) -> None:
+        if not rows:
+            return
+        new = self.columns is None
+        if new:
+            self.columns = list(rows[0].keys())
+        with self.path.open("a", newline="") as f:
+            writer = csv.DictWriter(f, self.columns)
+            if new:
+                writer.writeheader()
+            writer.writerows(rows)
+
+
+def write_run_info(path: Path, info: dict, resume: bool) -> None:
+    """run.json for this stretch of training; on resume the earlier stretches' records are kept under
+    `earlier_segments`, so a run continued on another machine or commit still says where its start came from."""
+    if resume and path.exists():
+        earlier = json.loads(path.read_text())
+        info = {**info, "earlier_segments": [*earlier.pop("earlier_segments", []), earlier]}
+    path.write_text(json.dumps(info, indent=2))
+
+
+class StepLog:
+    """Losses stay on the device for LOG_EVERY steps, then one host sync turns them into metrics.csv rows,
+    TensorBoard scalars and the progress bar's numbers. Every rank checks them (a NaN stops all ranks alike);
+    the main process alone writes."""
+
+    def __init__(self, out: Path, cfg: Config, resume_step: int, total_steps: int, images_per_step: int,
+                 steps_per_epoch: int, main: bool, progress: bool) -> None:
+        self.checkpoint_path = out / CHECKPOINT_NAME
+        self.images_per_step, self.steps_per_epoch = images_per_step, steps_per_epoch
+        self.metrics = MetricsLog(out / "metrics.csv", resume_step) if main else None
+        self.board = tensorboard_writer(out) if main and cfg.train.tensorboard else None
+        self.collapse = CollapseMonitor(cfg.train)
+        self.main = main
+        self.bar = tqdm(total=total_steps, initial=resume_step, disable=not (progress and main), unit="step",
+                        dynamic_ncols=True, mininterval=1.0)
+        self.pending: list[tuple[int, dict[str, torch.Tensor]]] = []
+        self.last: dict[str, float] = {}
+        self.window_start = time.perf_counter()
+
+    def add(self, step: int, losses: dict[str, torch.Tensor]) -> None:
+        self.pending.append((step, losses))
+        self.bar.update(1)
+        if len(self.pending) >= LOG_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        names = list(self.pending[0][1])
+        values = torch.stack([torch.stack([losses[n].detach().float() for n in names])
+                              for _, losses in self.pending]).cpu().tolist()
+        rate = len(self.pending) * self.images_per_step / max(time.perf_counter() - self.window_start, 1e-9)
+        rows = []
+        for (step, _), vals in zip(self.pending, values, strict=True):
+            row = {"step": step, "epoch": round(step / self.steps_per_epoch, 4), **dict(zip(names, vals, strict=True))}
+            check_finite(row, step, self.checkpoint_path)
+            collapsed, message = self.collapse.update(row)
+            if message and self.main:
+                warnings.warn(message, stacklevel=1)
+            rows.append({**row, "d_collapsed": int(collapsed), "img_per_s": round(rate, 1)})
+        self.last.update(dict(zip(names, values[-1], strict=True)))
+        if self.metrics is not None:
+            self.metrics.write(rows)
+        if self.board is not None:
+            for row in rows:
+                for key, value in row.items():
+                    if key not in ("step", "epoch"):
+                        self.board.add_scalar(key, value, row["step"])
+            self.board.flush()
+        shown = {k: f"{v:.4f}" for k, v in self.last.items() if k in ("rec", "adv", "d_total")}
+        self.bar.set_postfix({"img/s": f"{rate:.0f}", **shown})
+        self.pending.clear()
+        self.window_start = time.perf_counter()
+
+    def close(self) -> None:
+        self.flush()
+        self.bar.close()
+        if self.board is not None:
+            self.board.close()
+
+
+class EpochPictures:
+    """At a marked epoch end: the held-out sample grid (samples/epoch_NNN.png, and TensorBoard) drawn by the
+    unwrapped nets, and the loss curves (loss_curve.png) redrawn from metrics.csv."""
+
+    def __init__(self, out: Path, cfg: Config, method: Method, grid_batch: Batch,
+                 autocast: contextlib.AbstractContextManager, steps_per_epoch: int, board=None) -> None:
+        self.out, self.cfg, self.method, self.grid_batch = out, cfg, method, grid_batch
+        self.autocast, self.steps_per_epoch, self.board = autocast, steps_per_epoch, board
+        (out / "samples").mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, epoch: int, step: int) -> None:
+        generator = self.method.generator
+        generator.eval()
+        with torch.no_grad(), self.autocast:
+            shown = self.method.sample(self.grid_batch, self.method.predict(self.grid_batch))
+        generator.train()
+        if shown is not None:
+            png = self.out / "samples" / f"epoch_{epoch:03d}.png"
+            what = method_spec(self.cfg).label(self.cfg)
+            save_inpainting_grid(*shown, self.grid_batch.images, png,
+                                 f"{self.cfg.model.name}, {what}, epoch {epoch} (step {step}), held-out images")
+            if self.board is not None:
+                from PIL import Image
+
+                self.board.add_image("samples", np.asarray(Image.open(png).convert("RGB")), step, dataformats="HWC")
+        plot_loss_curves(self.out / "metrics.csv", self.out / "loss_curve.png", self.steps_per_epoch)
