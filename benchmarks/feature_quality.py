@@ -47,6 +47,8 @@ def main() -> None:
     parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--finetune-epochs", type=int, default=5)
+    parser.add_argument("--split", choices=["val", "test"], default="val",
+                        help="The split scored (test only for reported numbers, once a recipe is fixed on val).")
     parser.add_argument("--runs", default=str(REPO / "runs" / "feature_quality"))
     parser.add_argument("--results", default=str(REPO / "results"))
     args = parser.parse_args()
@@ -58,7 +60,7 @@ def main() -> None:
         for protocol, per_class in PROTOCOLS:
             start = time.perf_counter()
             (row,) = CLASSIFICATION(ckpt, protocol=protocol, labels_per_class=per_class,
-                                        finetune_epochs=args.finetune_epochs, progress=False)
+                                    finetune_epochs=args.finetune_epochs, split=args.split, progress=False)
             rows.append({"name": name, "pretrain_epochs": args.epochs, "pretrain_s": round(pretrain_s, 1),
                          "eval_s": round(time.perf_counter() - start, 1), **row})
             print(f"{name:32s} {protocol:8s} labels/class={row['labels_per_class']!s:5s} "
@@ -71,11 +73,11 @@ def main() -> None:
     table.columns = [f"{p} ({n} labels/class)" for p, n in table.columns]
     total_min = (time.perf_counter() - started) / 60
     (results / "feature_quality.md").write_text(
-        f"# Feature quality on CIFAR-10 (top-1 %, test split)\n\n"
+        f"# Feature quality on CIFAR-10 (top-1 %, {args.split} split)\n\n"
         f"Budget: {args.epochs} pretraining epochs per method (small-32, batch 128, bf16), linear probe on "
         f"frozen bottleneck features, fine-tuning {args.finetune_epochs} epochs. Whole run: {total_min:.0f} min "
         f"on this machine.\n\n    python benchmarks/feature_quality.py --data-root ../shared/data "
-        f"--epochs {args.epochs}\n\n{markdown_table(table)}\n")
+        f"--epochs {args.epochs} --split {args.split}\n\n{markdown_table(table)}\n")
     print(table.to_string())
     print(f"total {total_min:.1f} min; wrote {results / 'feature_quality.csv'} and feature_quality.md")
 

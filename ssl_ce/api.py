@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ssl_ce.errors import SslCeError
+from ssl_ce.inpaint import fill_holes
 from ssl_ce.pretrained import ModelInpainter, load_trained_encoder
 
 Image = np.ndarray | torch.Tensor
@@ -68,7 +69,8 @@ def load_encoder(path: str | Path) -> Encoder:
 
 
 class Inpainter:
-    """A context encoder as an inpainter for images of any size: `inp(image, mask)` -> the filled image."""
+    """A context encoder as an inpainter for images of any size: `inp(image, mask)` -> the filled image, each
+    hole filled in a window around it at the model's scale (ssl_ce.inpaint, the code of `ssl-ce inpaint`)."""
 
     def __init__(self, model: ModelInpainter) -> None:
         self.model = model
@@ -86,10 +88,7 @@ class Inpainter:
         if holes.shape != (len(batch), *batch.shape[-2:]):
             raise SslCeError(f"mask shape {tuple(holes.shape)} does not match the image's {tuple(batch.shape[-2:])}")
         uint8 = [(b.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy() for b in batch]
-        size = self.input_size
-        holes_small = [F.interpolate(h[None, None].float(), size=(size, size), mode="area")[0, 0].numpy() > 0
-                       for h in holes]
-        filled = self.model(uint8, holes_small, [h.numpy() for h in holes])
+        filled = [fill_holes(self.model, image, hole.numpy()) for image, hole in zip(uint8, holes, strict=True)]
         out = torch.from_numpy(np.stack(filled)).permute(0, 3, 1, 2).float() / 255
         result = torch.where(holes[:, None], out, batch.cpu())
         return _like(result, image)

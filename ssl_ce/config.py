@@ -150,6 +150,9 @@ class TrainConfig:
     # stochastic weight averaging: also write <run>/averaged.safetensors, the mean of the generator's weights at
     # the last this-many epoch ends, batch norms measured again (ssl_ce.weight_average); 0 = off
     average_epochs: int = 0
+    # steps between online k-NN measurements of the encoder (val queries, train gallery: training.knn_monitor), written
+    # to metrics.csv as knn_top1 and drawn beside the losses; 0 = off (it turns itself off for unlabelled data)
+    knn_every: int = 30
     grid_images: int = 8  # images in the per-epoch inpainting grid
     tensorboard: bool = False  # also log losses, img/s and the grids to <run>/tensorboard (pip install tensorboard)
     deterministic: bool = False  # torch.use_deterministic_algorithms (slower; bit-identical CPU reruns)
@@ -165,6 +168,7 @@ class TrainConfig:
         _check(self.epoch_end_every >= 1, "train.epoch_end_every", "must be >= 1")
         _check(self.average_epochs >= 0, "train.average_epochs", "must be >= 0 (0 = no weight averaging)")
         _check(self.grid_images >= 1, "train.grid_images", "must be >= 1")
+        _check(self.knn_every >= 0, "train.knn_every", "must be >= 0 (0 = no k-NN monitor)")
         _check(self.collapse_steps >= 1, "train.collapse_steps", "must be >= 1")
         _check(self.device == "auto" or self.device.split(":")[0] in {"cpu", "cuda"}, "train.device",
                "must be auto, cpu, cuda or cuda:N")

@@ -20,13 +20,19 @@ def _figure(figsize: tuple[float, float], rows: int = 1, columns: int = 1, squee
 def plot_loss_curves(metrics_csv: Path, png: Path, steps_per_epoch: int) -> None:
     """One panel per loss against epochs (the paper's "error vs epochs"), raw and smoothed."""
     frame = pd.read_csv(metrics_csv)
-    losses = [c for c in frame.columns if c in ("rec", "adv", "d_total", "ce", "train_acc")]
+    losses = [c for c in frame.columns if c in ("rec", "adv", "d_total", "ce", "train_acc", "rot_acc", "knn_top1")]
     if frame.empty or not losses:
         return
     epochs = frame["step"] / max(1, steps_per_epoch)
     window = max(1, len(frame) // 50)
     fig, axes = _figure((3.2 * len(losses), 2.8), 1, len(losses), squeeze=False)
     for ax, name in zip(axes[0], losses, strict=True):
+        if name == "knn_top1":  # measured every train.knn_every steps: points, not a smoothed curve
+            measured = frame[name].notna()
+            ax.plot(epochs[measured], frame[name][measured], marker="o", lw=1.2)
+            ax.set_title("k-NN top-1 % (val)")
+            ax.set_xlabel("epoch")
+            continue
         ax.plot(epochs, frame[name], alpha=0.3, lw=0.8)
         ax.plot(epochs, frame[name].rolling(window, min_periods=1).mean(), lw=1.5)
         ax.set_title(name)

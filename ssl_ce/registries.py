@@ -24,8 +24,8 @@ DATASETS: Registry[DataSource] = Registry(
 MASKS: Registry[MaskSpec] = Registry("mask", ["ssl_ce.data.masks"], "ssl_ce.masks")
 MODELS: Registry[ModelSpec] = Registry("model", ["ssl_ce.models"], "ssl_ce.models")
 METHODS: Registry[MethodSpec] = Registry(
-    "method", ["ssl_ce.methods.context_encoder", "ssl_ce.methods.reconstruction", "ssl_ce.methods.random_init",
-               "ssl_ce.methods.supervised"], "ssl_ce.methods")
+    "method", ["ssl_ce.methods.context_encoder", "ssl_ce.methods.reconstruction", "ssl_ce.methods.rotation",
+               "ssl_ce.methods.random_init", "ssl_ce.methods.supervised"], "ssl_ce.methods")
 EVALUATORS: Registry[Evaluator] = Registry(
     "evaluator", ["ssl_ce.evaluators.classification", "ssl_ce.evaluators.nn_retrieval",
                   "ssl_ce.evaluators.inpainting"], "ssl_ce.evaluators")

@@ -18,7 +18,8 @@ def tiny_config(**sections: dict) -> Config:
     """small-32 on 20 photo crops, batch 4: a few steps take well under a second each."""
     raw = {"data": {"source": "photos", "crops_per_photo": 2},
            "model": {"name": "small-32", "bottleneck": 64},
-           "train": {"epochs": 2, "batch_size": 4, "precision": "fp32", "grid_images": 2, "checkpoint_every": 3}}
+           "train": {"epochs": 2, "batch_size": 4, "precision": "fp32", "grid_images": 2, "checkpoint_every": 3,
+                     "knn_every": 0}}
     for name, values in sections.items():
         raw.setdefault(name, {}).update(values)
     if raw["data"]["source"] != "photos":

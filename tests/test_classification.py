@@ -7,10 +7,11 @@ import pytest
 import torch
 from PIL import Image
 
+from ssl_ce.data.splits import stratified_split
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators import features as features_module
 from ssl_ce.evaluators.classification import CLASSIFICATION, COLUMNS, labelled_subset
-from ssl_ce.evaluators.linear_probe import linear_probe, stratified_split
+from ssl_ce.evaluators.linear_probe import linear_probe
 from ssl_ce.results import append_rows
 from ssl_ce.training import train
 
@@ -58,9 +59,9 @@ def test_labels_per_class_picks_n_of_each() -> None:
 
 
 def _colour_folder(root: Path) -> Path:
-    """Two easy classes: reddish and bluish noisy images, with train/test sub-folders."""
+    """Two easy classes: reddish and bluish noisy images, with train/val/test sub-folders."""
     rng = np.random.default_rng(0)
-    for split, count in (("train", 16), ("test", 8)):
+    for split, count in (("train", 16), ("val", 8), ("test", 8)):
         for cls, channel in (("red", 0), ("blue", 2)):
             folder = root / split / cls
             folder.mkdir(parents=True)
@@ -80,7 +81,10 @@ def test_classification_end_to_end_on_a_random_encoder(tmp_path: Path) -> None:
     assert all(set(r) == set(COLUMNS) for r in rows)
     linear = rows[0]
     assert linear["top1_pct"] >= 90 and linear["top5_pct"] == "" and linear["eval_data"] == "folder"
-    assert rows[1]["top1_pct"] >= 50
+    assert rows[1]["top1_pct"] >= 50 and {r["split"] for r in rows} == {"val"}
+    assert {r["pretrain_seed"] for r in rows} == {cfg.train.seed}
+    (tested,) = CLASSIFICATION(result.checkpoint, protocol="linear", split="test", progress=False)
+    assert tested["split"] == "test" and tested["top1_pct"] >= 90
     early = CLASSIFICATION(result.checkpoint, protocol="linear", layer="conv1", progress=False)[0]
     assert early["layer"] == "conv1" and "features=" in early["hyperparameters"]
     with pytest.raises(SslCeError, match="unknown layer"):

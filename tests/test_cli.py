@@ -60,7 +60,7 @@ def test_pretrain_then_resume_from_the_command_line(tmp_path: Path) -> None:
     (["--init-from", "nope.safetensors"], "train.init_from: no such file: nope.safetensors"),
     (["--config", "quick", "--data-root", "/no/such/dir"], "data.root is not used by data.source 'photos'"),
     (["--data", "photos", "--download"], "data.download is not used by data.source 'photos'"),
-    (["--method", "rotation"], "'rotation' is not one of 'context-encoder', 'autoencoder'"),
+    (["--method", "jigsaw"], "'jigsaw' is not one of 'context-encoder', 'autoencoder'"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(args: list[str], message: str, tmp_path: Path) -> None:
     result = ssl_ce("pretrain", *args, "--no-progress", cwd=tmp_path)

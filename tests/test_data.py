@@ -11,6 +11,7 @@ from ssl_ce.config import DataConfig
 from ssl_ce.data import build_dataset
 from ssl_ce.data.images import load_image
 from ssl_ce.data.photos import PHOTOS, load_photo, split_region
+from ssl_ce.data.splits import carve_val
 from ssl_ce.errors import SslCeError
 
 from .conftest import SHARED_DATA, write_images
@@ -22,11 +23,12 @@ def _boxes_overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -
 
 
 @pytest.mark.parametrize("name", PHOTOS)
-def test_photo_train_and_test_regions_are_disjoint(name: str) -> None:
+def test_photo_train_val_and_test_regions_are_disjoint(name: str) -> None:
     shape = load_photo(name).shape
-    train, test = split_region(shape, "train"), split_region(shape, "test")
-    assert not _boxes_overlap(train, test)
-    assert train[2] * train[3] + test[2] * test[3] == shape[0] * shape[1]
+    regions = [split_region(shape, split) for split in ("train", "val", "test")]
+    assert not any(_boxes_overlap(a, b) for i, a in enumerate(regions) for b in regions[i + 1:])
+    assert sum(r[2] * r[3] for r in regions) == shape[0] * shape[1]
+    build_dataset(DataConfig(crops_per_photo=4), "val", 32)  # every region holds the crops
 
 
 def test_photos_dataset_labels_and_pixels() -> None:
@@ -43,9 +45,9 @@ def test_photos_dataset_labels_and_pixels() -> None:
 
 def test_folder_with_class_subfolders_gives_labels(image_folder: Path) -> None:
     cfg = DataConfig(source="folder", root=str(image_folder))
-    train, test = build_dataset(cfg, "train", 32), build_dataset(cfg, "test", 32)
-    assert train.class_names == ["cats", "dogs"]
-    assert len(train) + len(test) == 24 and len(test) == 2
+    train, val, test = (build_dataset(cfg, split, 32) for split in ("train", "val", "test"))
+    assert train.class_names == ["cats", "dogs"] == val.class_names
+    assert len(train) + len(val) + len(test) == 24 and len(test) == 2 and len(val) == 2
     images, labels = train.__getitems__(list(range(len(train))))
     assert images.shape == (len(train), 3, 32, 32) and set(labels.tolist()) == {0, 1}
 
@@ -54,8 +56,8 @@ def test_folder_split_dirs_and_unlabelled_images(tmp_path: Path) -> None:
     write_images(tmp_path / "train", 5)
     write_images(tmp_path / "test", 3)
     cfg = DataConfig(source="folder", root=str(tmp_path))
-    train, test = build_dataset(cfg, "train", 16), build_dataset(cfg, "test", 16)
-    assert (len(train), len(test)) == (5, 3)
+    train, val, test = (build_dataset(cfg, split, 16) for split in ("train", "val", "test"))
+    assert (len(train), len(val), len(test)) == (4, 1, 3)  # val carved out of train/
     assert (train.labels == -1).all() and train.class_names == []
 
 
@@ -72,7 +74,7 @@ def test_corrupt_files_are_skipped_with_a_warning(tmp_path: Path) -> None:
     (tmp_path / "broken.png").write_bytes(b"not an image at all")
     with pytest.warns(UserWarning, match="skipped 1 unreadable"):
         data = build_dataset(DataConfig(source="folder", root=str(tmp_path)), "train", 16)
-    assert len(data) == 11  # 13 files, every 10th held out, the broken one skipped
+    assert len(data) == 10  # 13 files: the 10th held out for test, a tenth of the rest for val, the broken skipped
 
 
 def test_truncated_images_are_skipped_or_refused_with_strict(tmp_path: Path) -> None:
@@ -81,7 +83,7 @@ def test_truncated_images_are_skipped_or_refused_with_strict(tmp_path: Path) -> 
     paths[0].write_bytes(whole[: len(whole) // 2])  # the header parses, the pixels do not
     with pytest.warns(UserWarning, match="skipped 1 unreadable image"):
         data = build_dataset(DataConfig(source="folder", root=str(tmp_path)), "train", 16)
-    assert len(data) == 10  # 12 files, the 10th held out for test, the truncated one skipped
+    assert len(data) == 9  # 12 files: the 10th held out for test, one for val, the truncated one skipped
     with pytest.raises(SslCeError, match=f"cannot read image {paths[0]}.*drop --strict"):
         build_dataset(DataConfig(source="folder", root=str(tmp_path), strict=True), "train", 16)
 
@@ -89,8 +91,9 @@ def test_truncated_images_are_skipped_or_refused_with_strict(tmp_path: Path) -> 
 def test_a_folder_of_only_broken_files_is_refused(tmp_path: Path) -> None:
     for i in range(3):
         (tmp_path / f"{i}.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
-    with pytest.raises(SslCeError, match="all 3 files failed to decode"):
-        build_dataset(DataConfig(source="folder", root=str(tmp_path)), "train", 16)
+    for split in ("train", "val", "test"):
+        with pytest.raises(SslCeError, match=r"no readable images under .*: all 1 files failed to decode"):
+            build_dataset(DataConfig(source="folder", root=str(tmp_path)), split, 16)
 
 
 def test_small_images_are_upscaled_with_a_warning(tmp_path: Path) -> None:
@@ -146,12 +149,16 @@ def _fake_cifar(root: Path, per_batch: int = 6) -> Path:
 def test_cifar10_reads_the_pickles_channel_major(tmp_path: Path) -> None:
     folder = _fake_cifar(tmp_path)
     train = build_dataset(DataConfig(source="cifar10", root=str(tmp_path)), "train", 32)
+    val = build_dataset(DataConfig(source="cifar10", root=str(tmp_path)), "val", 32)
     test = build_dataset(DataConfig(source="cifar10", root=str(folder)), "test", 32)
-    assert (len(train), len(test)) == (30, 6)
+    assert (len(train) + len(val), len(test)) == (30, 6) and len(val) >= 1
     raw = pickle.loads((folder / "data_batch_1").read_bytes())
+    labels = [v for i in range(1, 6) for v in pickle.loads((folder / f"data_batch_{i}").read_bytes())[b"labels"]]
+    first = int(carve_val(torch.tensor(labels), "train")[0])  # the first image train keeps
+    assert first < 6  # in data_batch_1
     image, label = train[0]
-    assert torch.equal(image[0].flatten(), torch.from_numpy(raw[b"data"][0, :1024]))  # red plane first
-    assert label == raw[b"labels"][0]
+    assert torch.equal(image[0].flatten(), torch.from_numpy(raw[b"data"][first, :1024]))  # red plane first
+    assert label == raw[b"labels"][first]
     assert build_dataset(DataConfig(source="cifar10", root=str(tmp_path)), "train", 64)[0][0].shape == (3, 64, 64)
 
 
@@ -170,6 +177,6 @@ def test_shared_cifar10_copy_loads_despite_its_md5() -> None:
         warnings.simplefilter("error")
         train = build_dataset(DataConfig(source="cifar10", root=str(SHARED_DATA)), "train", 32)
     test = build_dataset(DataConfig(source="cifar10", root=str(SHARED_DATA)), "test", 32)
-    assert (len(train), len(test)) == (50_000, 10_000)
-    assert torch.bincount(train.labels).tolist() == [5000] * 10
+    assert (len(train), len(test)) == (45_000, 10_000)  # 5,000 of the training images are val
+    assert torch.bincount(train.labels).tolist() == [4500] * 10
     assert train.class_names[0] == "airplane"

@@ -5,10 +5,11 @@ import pytest
 import torch
 
 from ssl_ce.config import MaskConfig
+from ssl_ce.data.masks import make_holes
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators import inpainting
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, hole_scores, mean_scores
-from ssl_ce.evaluators.inpainting import COLUMNS, INPAINTING, make_holes
+from ssl_ce.evaluators.inpainting import COLUMNS, INPAINTING
 from ssl_ce.inpainters import CLASSICAL
 from ssl_ce.training import train
 
@@ -136,7 +137,8 @@ def test_two_runs_of_the_same_method_keep_their_own_rows(centre_model: Path, tmp
 def test_the_train_split_scores_training_images_without_nn_inpainting(centre_model: Path, tmp_path: Path) -> None:
     test_rows = INPAINTING(centre_model, limit=2, results_dir=str(tmp_path), progress=False)
     train_rows = INPAINTING(centre_model, limit=2, split="train", results_dir=str(tmp_path), progress=False)
-    assert train_rows[0]["eval_data"] == f"{test_rows[0]['eval_data']}:train"
+    assert train_rows[0]["eval_data"] == test_rows[0]["eval_data"]
+    assert {r["split"] for r in test_rows} == {"val"} and {r["split"] for r in train_rows} == {"train"}
     assert "nn-inpainting (HOG)" in [r["inpainter"] for r in test_rows]
     assert "nn-inpainting (HOG)" not in [r["inpainter"] for r in train_rows]  # each query is in the gallery
     assert train_rows[0]["grid_png"].endswith("-center-train.png") and Path(train_rows[0]["grid_png"]).is_file()
@@ -156,4 +158,4 @@ def test_a_runs_checkpoint_and_a_file_beside_it_keep_their_own_rows_and_grid(cen
         beside.unlink()
     run = centre_model.parent.name
     assert [r["inpainter"].rsplit(" [", 1)[1] for r in rows] == [f"{run}-averaged]", f"{run}]"]
-    assert Path(rows[0]["grid_png"]).name == f"{run}-averaged-center.png"
+    assert Path(rows[0]["grid_png"]).name == f"{run}-averaged-center-val.png"

@@ -12,7 +12,7 @@ from ssl_ce.checkpoint import load_checkpoint
 from ssl_ce.report import RUNS, Budget, run_report
 
 TINY = Budget(config="quick.yaml", epochs=1, linear_labels=(None,), finetune_labels=None, finetune_epochs=1,
-              inpainting_images=6, context_queries=None,
+              inpainting_images=6, context_queries=None, seeds=(0, 1),
               overrides={"data.crops_per_photo": 4, "model.bottleneck": 32, "train.batch_size": 8,
                          "train.precision": "fp32", "train.grid_images": 2})
 
@@ -24,20 +24,26 @@ def test_report_runs_every_method_and_evaluator_and_reuses_finished_runs(tmp_pat
     out, runs = tmp_path / "out", tmp_path / "runs"
     path = run_report("tiny", out, runs, None, progress=False, log=lambda _: None)
     text = path.read_text()
-    for heading in ("Table 2 analogue", "Table 1 analogue", "NN-inpainting", "Mask generalisation", "Training"):
+    for heading in ("Against the targets", "Table 2 analogue", "Table 1 analogue", "NN-inpainting",
+                    "Mask generalisation", "Training"):
         assert heading in text
     for name in RUNS:
-        assert f"| {name} |" in text
+        assert f"| {name} |" in text and f"| {name} | 1 |" in text  # in the tables, and trained with seed 1
+    targets = text.split("## Against the targets")[1].split("## ")[0]
+    verdicts = [line.rsplit("|", 2)[1].strip() for line in targets.splitlines() if line.startswith("| context")]
+    assert len(verdicts) == 7 and set(verdicts) <= {"met", "missed", "not established"}
+    assert " ± " in text and "[" in targets  # mean ± std over seeds, margins with their interval
     tables = out / "report-tiny"
     classification = pd.read_csv(tables / "classification.csv")
-    assert len(classification) == 2 * len(RUNS)  # linear + fine-tune each
+    assert len(classification) == 2 * len(RUNS) * 2  # linear + fine-tune, each run, each seed
+    assert set(classification["split"]) == {"test"} and set(classification["pretrain_seed"]) == {0, 1}
     assert set(pd.read_csv(tables / "inpainting.csv")["eval_mask"]) == {"center", "random-block", "random-region"}
     assert (tables / "mask_matrix.png").exists() and list((tables / "loss_curves").glob("*.png"))
     for link in [line.split("](")[1].split(")")[0] for line in text.splitlines() if "](" in line]:
         assert (out / link).exists(), link
     checkpoints = sorted(runs.glob("*/checkpoint.safetensors"))
-    assert len(checkpoints) == len(RUNS)
+    assert len(checkpoints) == 2 * len(RUNS)
     before = [load_checkpoint(p, prefixes=()).step for p in checkpoints]
     run_report("tiny", out, runs, None, progress=False, log=lambda _: None)  # finished runs are not retrained
     assert [load_checkpoint(p, prefixes=()).step for p in checkpoints] == before
-    assert len(pd.read_csv(tables / "classification.csv")) == 2 * len(RUNS)  # tables replaced, not appended
+    assert len(pd.read_csv(tables / "classification.csv")) == 4 * len(RUNS)  # tables replaced, not appended

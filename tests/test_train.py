@@ -14,7 +14,7 @@ from ssl_ce.models import build_model
 from ssl_ce.training import train
 from ssl_ce.training.schedule import epoch_end_due, learning_rate
 
-from .conftest import REPO, tiny_config
+from .conftest import REPO, SHARED_DATA, tiny_config
 
 TINY = {"data": {"source": "photos", "crops_per_photo": 2, "root": None},
         "train": {"batch_size": 4, "precision": "fp32", "grid_images": 2, "epochs": 6, "max_steps": 30}}
@@ -226,3 +226,16 @@ def test_training_leaves_the_callers_global_state_as_it_found_it(tmp_path: Path)
     assert torch.equal(torch.get_rng_state(), rng)
     assert not torch.are_deterministic_algorithms_enabled()
     assert dict.__getitem__(matplotlib.rcParams, "backend") == backend
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED_DATA / "roads").is_dir(), reason="needs ../shared/data/roads")
+def test_roads_128_trains_on_the_road_photos_at_128_px(tmp_path: Path) -> None:
+    cfg = load_config("roads-128", {"data.root": str(SHARED_DATA / "roads"), "model.bottleneck": 64,
+                                    "train.batch_size": 8, "train.max_steps": 20, "train.precision": "fp32",
+                                    "train.grid_images": 2, "train.knn_every": 0})
+    result = train(cfg, tmp_path / "run", progress=False)
+    metrics = pd.read_csv(tmp_path / "run" / "metrics.csv")
+    assert result.step == 20 and json.loads((tmp_path / "run" / "run.json").read_text())["train_images"] > 3700
+    assert metrics["rec"].tail(5).mean() < metrics["rec"].head(5).mean()
+    assert (tmp_path / "run" / "samples" / "epoch_001.png").is_file()

@@ -14,6 +14,7 @@ import torch
 
 from ssl_ce.config import DataConfig
 from ssl_ce.data.datasets import TensorImages, data_source
+from ssl_ce.data.splits import carve_val
 from ssl_ce.errors import SslCeError
 
 FOLDER = "cifar-10-batches-py"
@@ -75,5 +76,8 @@ def cifar10(cfg: DataConfig, split: str, size: int) -> TensorImages:
             find_cifar10(cfg.root)
         except SslCeError:
             download_cifar10(cfg.root)
-    images, labels, names = read_cifar10(find_cifar10(cfg.root), split)
+    images, labels, names = read_cifar10(find_cifar10(cfg.root), "test" if split == "test" else "train")
+    if split != "test":  # val: a stratified 5,000 of the 50,000 training images; train: the other 45,000
+        keep = carve_val(labels, split)
+        images, labels = images[keep], labels[keep]
     return TensorImages(images, labels, names, size)

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from ssl_ce.config import DataConfig
 from ssl_ce.data.images import load_image
+from ssl_ce.data.splits import check_split
 from ssl_ce.registries import DATASETS
 
 
@@ -100,7 +101,6 @@ def data_source(name: str, options: Sequence[str] = (), required: Sequence[str] 
 
 
 def build_dataset(cfg: DataConfig, split: str, size: int) -> ImageDataset:
-    """The `split` ("train" or "test") of `cfg.source`, at `size` x `size`."""
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be train or test, got {split!r}")
+    """The `split` ("train", "val" or "test", disjoint: ssl_ce.data.splits) of `cfg.source`, at `size` x `size`."""
+    check_split(split)
     return DATASETS.get(cfg.source).build(cfg, split, size)

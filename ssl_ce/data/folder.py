@@ -1,6 +1,8 @@
 """Any directory of images, searched recursively; first-level sub-folders are classes when all images are
-inside them. `train/` and `test/` (or `val/`) sub-folders give the split, otherwise every 10th file
-(sorted by path) is held out for test."""
+inside them. `train/`, `val/` and `test/` sub-folders give the splits; without `val/`, a stratified tenth of
+the training files is carved out for val (ssl_ce.data.splits); without any, every 10th file (sorted by path;
+the last one in a folder of fewer than 10) is held out for test and val is carved from the rest. No file is
+ever in two splits."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from tqdm import tqdm
 from ssl_ce.config import DataConfig
 from ssl_ce.data.datasets import FileImages, ImageDataset, TensorImages, data_source
 from ssl_ce.data.images import IMAGE_EXTENSIONS, load_image
+from ssl_ce.data.splits import carve_val
 from ssl_ce.errors import SslCeError
 
 HELD_OUT_EVERY = 10
@@ -59,17 +62,36 @@ def _count_small(paths: list[Path], size: int) -> int:
     return small
 
 
-def _split_files(root: Path, split: str) -> tuple[Path, list[Path]]:
-    split_dirs = {"train": ["train"], "test": ["test", "val"]}[split]
-    for name in split_dirs:
-        if (root / name).is_dir() and (root / "train").is_dir():
-            return root / name, list_images(root / name)
-    paths = list_images(root)
-    held_out = [p for i, p in enumerate(paths) if i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1]
+def _class_folders(paths: list[Path], base: Path) -> list[str]:
+    """Each file's class: its first-level sub-folder when every file is in one, else one class for all."""
+    parts = [p.relative_to(base).parts for p in paths]
+    nested = all(len(x) > 1 for x in parts)
+    return [x[0] if nested else "" for x in parts]
+
+
+def _carve(paths: list[Path], base: Path, split: str) -> list[Path]:
+    """The train or val part of `paths`, a stratified carve-out by class folder."""
+    names = _class_folders(paths, base)
+    index = {name: i for i, name in enumerate(sorted(set(names)))}
+    chosen = carve_val(torch.tensor([index[n] for n in names], dtype=torch.long), split) if paths else []
+    return [paths[int(i)] for i in chosen]
+
+
+def split_files(root: Path, split: str) -> tuple[Path, list[Path]]:
+    """(the folder the split's class sub-folders are relative to, the split's files)."""
+    if (root / "train").is_dir():
+        if split == "test" and not (root / "test").is_dir():
+            raise SslCeError(f"{root} has a train/ folder but no test/ folder")
+        if split == "test" or (split == "val" and (root / "val").is_dir()):
+            return root / split, list_images(root / split)
+        files = list_images(root / "train")
+        return root / "train", files if (root / "val").is_dir() else _carve(files, root / "train", split)
+    files = list_images(root)
+    test = files[HELD_OUT_EVERY - 1 :: HELD_OUT_EVERY] if len(files) >= HELD_OUT_EVERY else files[-1:]
     if split == "test":
-        return root, held_out or paths[:1]
-    kept = set(held_out)
-    return root, [p for p in paths if p not in kept]
+        return root, test
+    held_out = set(test)
+    return root, _carve([p for p in files if p not in held_out], root, split)
 
 
 @data_source("folder", options=("root", "strict", "in_memory_max_images"), required=("root",))
@@ -78,8 +100,11 @@ def folder(cfg: DataConfig, split: str, size: int) -> ImageDataset:
     root = Path(cfg.root or "")
     if not root.is_dir():
         raise SslCeError(f"image folder not found: {root} (pass --data-root DIR)")
-    base, found = _split_files(root, split)
+    base, found = split_files(root, split)
     if not found:
+        if list_images(root):
+            raise SslCeError(f"{root} has too few images for disjoint train, val and test splits (the {split} split "
+                             "is empty; val needs a class with 2+ training images, or a val/ folder)")
         raise SslCeError(f"no images under {base} (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})")
     in_memory = len(found) <= cfg.in_memory_max_images
     if in_memory:

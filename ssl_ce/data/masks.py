@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -153,3 +154,12 @@ def random_region_mask(batch: int, size: int, cfg: MaskConfig, rng: torch.Genera
 
 def make_masks(cfg: MaskConfig, batch: int, size: int, rng: torch.Generator) -> MaskBatch:
     return MASKS.get(cfg.type).make(batch, size, cfg, rng)
+
+
+def make_holes(mask: MaskConfig, model_size: int, shapes: list[tuple[int, int]], seed: int
+               ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Holes drawn at the model's input size from a fixed seed, and the same holes at each image's size."""
+    small = make_masks(mask, len(shapes), model_size, torch.Generator().manual_seed(seed)).hole[:, 0]
+    full = [F.interpolate(h[None, None], size=shape, mode="nearest")[0, 0].bool().numpy()
+            for h, shape in zip(small, shapes, strict=True)]
+    return [h.bool().numpy() for h in small], full

@@ -1,7 +1,8 @@
 """The built-in offline dataset: crops of the real photographs that scikit-image ships.
 
-Label = which photograph a crop comes from. The split is spatial: each photograph's last quarter along its
-longer axis is the test region, and no training crop overlaps it, so test crops are never seen in training.
+Label = which photograph a crop comes from. The split is spatial: along each photograph's longer axis the
+first half is the training region, the third quarter the validation region and the last quarter the test
+region, and no crop crosses a border, so val and test crops are never seen in training.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from ssl_ce.data.images import fit_square, to_rgb, to_tensor
 
 PHOTOS = ["astronaut", "camera", "chelsea", "coffee", "hubble_deep_field", "immunohistochemistry", "moon",
           "stereo_motorcycle", "retina", "rocket"]
-TEST_FRACTION = 0.25
-SPLIT_SEED = {"train": 0, "test": 1}
+REGIONS = {"train": (0.0, 0.5), "val": (0.5, 0.75), "test": (0.75, 1.0)}  # fractions of the longer side
+SPLIT_SEED = {"train": 0, "val": 2, "test": 1}
 
 
 def load_photo(name: str) -> np.ndarray:
@@ -31,20 +32,21 @@ def load_photo(name: str) -> np.ndarray:
 
 
 def split_region(shape: tuple[int, ...], split: str) -> tuple[int, int, int, int]:
-    """(top, left, height, width) of a photograph's train or test region."""
+    """(top, left, height, width) of a photograph's train, val or test region."""
     h, w = shape[:2]
+    start, stop = REGIONS[split]
     if w >= h:
-        cut = round(w * (1 - TEST_FRACTION))
-        return (0, 0, h, cut) if split == "train" else (0, cut, h, w - cut)
-    cut = round(h * (1 - TEST_FRACTION))
-    return (0, 0, cut, w) if split == "train" else (cut, 0, h - cut, w)
+        lo, hi = round(w * start), round(w * stop)
+        return 0, lo, h, hi - lo
+    lo, hi = round(h * start), round(h * stop)
+    return lo, 0, hi - lo, w
 
 
 def crops_of(photo: np.ndarray, split: str, count: int, size: int, rng: np.random.Generator) -> torch.Tensor:
-    """`count` random square crops inside the split's region; sides span half to all of the test strip's
-    short side in both splits, so train and test see the same scales."""
+    """`count` random square crops inside the split's region; sides span half to all of the narrower held-out
+    strip's short side in every split, so train, val and test see the same scales."""
     top, left, height, width = split_region(photo.shape, split)
-    max_side = min(split_region(photo.shape, "test")[2:])
+    max_side = min(min(split_region(photo.shape, held_out)[2:]) for held_out in ("val", "test"))
     crops = []
     for _ in range(count):
         side = int(rng.integers(max_side // 2, max_side + 1))
@@ -56,6 +58,7 @@ def crops_of(photo: np.ndarray, split: str, count: int, size: int, rng: np.rando
 
 @data_source("photos", options=("crops_per_photo",))
 def photos(cfg: DataConfig, split: str, size: int) -> TensorImages:
+    """`data.crops_per_photo` training crops per photograph, a quarter as many for val and for test."""
     count = cfg.crops_per_photo if split == "train" else max(1, cfg.crops_per_photo // 4)
     rng = np.random.default_rng(SPLIT_SEED[split])
     images, labels = [], []

@@ -12,7 +12,16 @@ import torch
 
 from ssl_ce.data import build_dataset
 from ssl_ce.errors import SslCeError
-from ssl_ce.evaluators.common import Evaluator, data_options, eval_data_config, register, run_options
+from ssl_ce.evaluators.common import (
+    Evaluator,
+    data_options,
+    eval_data_config,
+    feature_key,
+    pretraining_columns,
+    register,
+    run_options,
+    split_option,
+)
 from ssl_ce.evaluators.features import cached_features, layer_module
 from ssl_ce.evaluators.finetune import FinetuneSettings, finetune
 from ssl_ce.evaluators.linear_probe import linear_probe
@@ -20,9 +29,9 @@ from ssl_ce.pretrained import load_trained_encoder
 from ssl_ce.provenance import row_stamp
 from ssl_ce.runtime import resolve_device
 
-COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_steps", "eval_data", "protocol",
-           "layer", "labels_per_class", "top1_pct", "top5_pct", "hyperparameters", "seed", "wall_time_s",
-           "ssl_ce_version", "git_commit", "date"]
+COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_steps", "pretrain_seed", "eval_data",
+           "split", "protocol", "layer", "labels_per_class", "top1_pct", "top5_pct", "hyperparameters", "seed",
+           "wall_time_s", "ssl_ce_version", "git_commit", "date"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,7 @@ class ClassificationOptions:
     layer: str | None = None
     labels_per_class: int | None = None
     finetune_epochs: int = 5
+    split: str = "val"  # the split scored; the probe and the fine-tune train on the train split
     seed: int = 0
     device: str = "auto"
 
@@ -59,7 +69,7 @@ def run_classification(checkpoint: Path, options: ClassificationOptions, results
     loaded = load_trained_encoder(checkpoint)
     data_cfg = eval_data_config(loaded.checkpoint.config.data, options.dataset, options.data_root)
     train_set = build_dataset(data_cfg, "train", loaded.input_size)
-    test_set = build_dataset(data_cfg, "test", loaded.input_size)
+    scored_set = build_dataset(data_cfg, options.split, loaded.input_size)
     num_classes = len(train_set.class_names)
     if num_classes < 2:
         raise SslCeError(f"{data_cfg.source} at {data_cfg.root} has no class labels; classification needs a "
@@ -70,18 +80,18 @@ def run_classification(checkpoint: Path, options: ClassificationOptions, results
     torch_device = resolve_device(options.device)
     layer_name, _ = layer_module(loaded.encoder, options.layer)
     cfg = loaded.checkpoint.config
-    base = {"method": cfg.method.name, "checkpoint": str(checkpoint), "model": cfg.model.name, "mask": cfg.mask.type,
-            "pretrain_data": cfg.data.source, "pretrain_steps": loaded.checkpoint.step, "eval_data": data_cfg.source,
-            "labels_per_class": labels_per_class or "all", "seed": seed}
+    base = {**pretraining_columns(cfg, loaded.checkpoint.step), "checkpoint": str(checkpoint),
+            "eval_data": data_cfg.source, "split": options.split, "labels_per_class": labels_per_class or "all",
+            "seed": seed}
     rows = []
     if protocol in ("linear", "both"):
         start = time.perf_counter()
-        key = f"{data_cfg.source}-{loaded.input_size}"
-        train_x = cached_features(checkpoint, loaded.encoder, train_set, f"{key}-train", layer_name, torch_device,
-                                  progress)
-        test_x = cached_features(checkpoint, loaded.encoder, test_set, f"{key}-test", layer_name, torch_device,
-                                 progress)
-        result = linear_probe(train_x[train_idx], train_set.labels[train_idx], test_x, test_set.labels,
+        size = loaded.input_size
+        train_x = cached_features(checkpoint, loaded.encoder, train_set, feature_key(data_cfg, size, "train"),
+                                  layer_name, torch_device, progress)
+        scored_x = cached_features(checkpoint, loaded.encoder, scored_set, feature_key(data_cfg, size, options.split),
+                                   layer_name, torch_device, progress)
+        result = linear_probe(train_x[train_idx], train_set.labels[train_idx], scored_x, scored_set.labels,
                               num_classes, seed)
         rows.append(_row(base, "linear", layer_name, result.top1, result.top5,
                          f"features={train_x.shape[1]};weight_decay={result.weight_decay:g};"
@@ -89,7 +99,7 @@ def run_classification(checkpoint: Path, options: ClassificationOptions, results
     if protocol in ("finetune", "both"):
         start = time.perf_counter()
         settings = FinetuneSettings(epochs=options.finetune_epochs)
-        result = finetune(loaded.encoder, train_set, train_idx, test_set, num_classes, settings, torch_device,
+        result = finetune(loaded.encoder, train_set, train_idx, scored_set, num_classes, settings, torch_device,
                           seed, progress)
         rows.append(_row(base, "finetune", list(loaded.encoder.feature_layers())[-1], result.top1, result.top5,
                          f"epochs={settings.epochs};head_lr={settings.head_lr:g};"
@@ -119,6 +129,7 @@ CLASSIFICATION = register(Evaluator(
         click.Option(["--layer"], help="Encoder layer for the linear probe, e.g. conv3 [default: encoder output]."),
         click.Option(["--labels-per-class"], type=int, help="Use only N labelled training images per class."),
         click.Option(["--finetune-epochs"], type=int, default=5, show_default=True),
+        split_option(),
         *run_options(),
     ],
 ))

@@ -3,6 +3,7 @@ data a checkpoint is judged on."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -89,6 +90,28 @@ def run_options() -> list[click.Parameter]:
     """--seed and --device, shared by every evaluator."""
     return [click.Option(["--seed"], type=int, default=0, show_default=True),
             click.Option(["--device"], default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")]
+
+
+SCORED_SPLITS = ("val", "test")  # what an evaluator scores; train images are what the probes and galleries use
+
+
+def split_option(choices: Sequence[str] = SCORED_SPLITS, extra_help: str = "") -> click.Option:
+    """--split, default val: every choice is made on val; test is scored once, by the report's recipe."""
+    return click.Option(["--split"], type=click.Choice(list(choices)), default="val", show_default=True,
+                        help="The split scored: val for every choice (recipes, checkpoints, settings), test once, "
+                             f"for the reported numbers{extra_help}.")
+
+
+def feature_key(data: DataConfig, size: int, split: str) -> str:
+    """Names cached features by what they were computed on: source, where its files live, input size, split."""
+    root = str(Path(data.root).resolve()) if data.root else ""
+    return f"{data.source}-{hashlib.sha1(root.encode()).hexdigest()[:8]}-{size}-{split}"
+
+
+def pretraining_columns(config: Any, step: int) -> dict[str, Any]:
+    """What every row says about the pretraining behind the scored encoder."""
+    return {"method": config.method.name, "model": config.model.name, "mask": config.mask.type,
+            "pretrain_data": config.data.source, "pretrain_steps": step, "pretrain_seed": config.train.seed}
 
 
 def eval_data_config(pretrain: DataConfig, dataset: str | None, data_root: str | None) -> DataConfig:

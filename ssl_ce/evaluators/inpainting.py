@@ -15,7 +15,6 @@ from typing import Any
 import click
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ssl_ce.checkpoint import run_label
 from ssl_ce.config import MaskConfig
@@ -23,7 +22,7 @@ from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import all_images
 from ssl_ce.data.folder import list_images
 from ssl_ce.data.images import load_image_any_size
-from ssl_ce.data.masks import make_masks
+from ssl_ce.data.masks import make_holes
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators.common import (
     Evaluator,
@@ -32,6 +31,7 @@ from ssl_ce.evaluators.common import (
     eval_data_config,
     register,
     run_options,
+    split_option,
 )
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, mean_scores
 from ssl_ce.evaluators.knn import build_index, normalise, search
@@ -44,8 +44,8 @@ from ssl_ce.registries import MASKS
 from ssl_ce.runtime import resolve_device
 
 COLUMNS = ["inpainter", "checkpoint", "method", "model", "trained_mask", "adv_weight", "pretrain_data",
-           "pretrain_steps", "eval_data", "eval_mask", "images", "l1_pct", "l2_pct", "psnr_db", "ssim", "note",
-           "grid_png", "seed", "wall_time_s", "ssl_ce_version", "git_commit", "date"]
+           "pretrain_steps", "pretrain_seed", "eval_data", "split", "eval_mask", "images", "l1_pct", "l2_pct",
+           "psnr_db", "ssim", "note", "grid_png", "seed", "wall_time_s", "ssl_ce_version", "git_commit", "date"]
 GRID_ROWS = 6
 
 
@@ -55,22 +55,13 @@ class InpaintingOptions:
     data_root: str | None = None
     images: str | None = None  # a folder of images of any size instead of a dataset
     mask: str = "center"
-    limit: int = 1000
+    limit: int | None = None  # score this many random images of the split (None: all of it)
     also: tuple[str, ...] = ()  # more checkpoints in the same table
     classical: bool = True
     flip_average: bool = False
-    split: str = "test"
+    split: str = "val"  # val, test, or train (its gap to val is the inpainter's over-fitting)
     seed: int = 0
     device: str = "auto"
-
-
-def make_holes(mask: MaskConfig, model_size: int, shapes: list[tuple[int, int]], seed: int
-               ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Holes drawn at the model's input size from a fixed seed, and the same holes at each image's size."""
-    small = make_masks(mask, len(shapes), model_size, torch.Generator().manual_seed(seed)).hole[:, 0]
-    full = [F.interpolate(h[None, None], size=shape, mode="nearest")[0, 0].bool().numpy()
-            for h, shape in zip(small, shapes, strict=True)]
-    return [h.bool().numpy() for h in small], full
 
 
 def nn_inpaint_hog(query: list[np.ndarray], gallery: torch.Tensor, hole_small: np.ndarray) -> list[np.ndarray]:
@@ -90,14 +81,12 @@ def nn_inpaint_hog(query: list[np.ndarray], gallery: torch.Tensor, hole_small: n
 
 def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: str = "results",
                    progress: bool = True) -> list[dict[str, Any]]:
-    """`split="train"` scores a dataset's training images: the gap to the test split is the inpainter's
+    """`split="train"` scores a dataset's training images: the gap to the val split is the inpainter's
     over-fitting. NN-inpainting is left out there, as each query is in its gallery."""
     start = time.perf_counter()
     images, mask, limit, split, seed = options.images, options.mask, options.limit, options.split, options.seed
-    if split not in ("test", "train"):
-        raise SslCeError(f"split must be test or train, not {split!r}")
-    if images is not None and split != "test":
-        raise SslCeError("--split train needs a dataset; a folder of --images has no splits")
+    if images is not None and split != "val":
+        raise SslCeError(f"--split {split} needs a dataset; a folder of --images has no splits")
     torch_device = resolve_device(options.device)
     models = [ModelInpainter(Path(p), torch_device, flip_average=options.flip_average)
               for p in (str(checkpoint), *options.also)]
@@ -113,17 +102,18 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
         if not paths:
             raise SslCeError(f"no images found under {images}")
         originals = [load_image_any_size(p) for p in paths[:limit]]
+        split = ""
         eval_data = f"folder:{images}"
     else:
         data_cfg = eval_data_config(main.config.data, options.dataset, options.data_root)
         scored = build_dataset(data_cfg, split, main.size)
         idx = np.arange(len(scored))
-        if limit < len(idx):
+        if limit is not None and limit < len(idx):
             idx = np.sort(np.random.default_rng(seed).choice(len(idx), limit, replace=False))
         originals = [img.permute(1, 2, 0).numpy() for img in all_images(scored, idx)]
-        if split == "test":
+        if split != "train":
             gallery = all_images(build_dataset(data_cfg, "train", main.size))
-        eval_data = data_cfg.source if split == "test" else f"{data_cfg.source}:{split}"
+        eval_data = data_cfg.source
     holes_small, holes = make_holes(mask_cfg, main.size, [o.shape[:2] for o in originals], seed)
     results: dict[str, tuple[list[np.ndarray], str, ModelInpainter | None]] = {}
     for model in models:
@@ -141,9 +131,9 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
         if gallery is not None and MASKS.get(mask).fixed:
             results["nn-inpainting (HOG)"] = (nn_inpaint_hog(originals, gallery, holes_small[0]),
                                               f"nearest of {len(gallery)} training images", None)
-    suffix = "" if split == "test" else f"-{split}"
+    suffix = f"-{split}" if split else ""
     grid_png = Path(results_dir) / "inpainting" / f"{run_label(checkpoint)}-{mask}{suffix}.png"
-    _grid(originals, holes, results, grid_png, f"{eval_data}, {mask} holes")
+    _grid(originals, holes, results, grid_png, f"{eval_data}{' ' + split if split else ''}, {mask} holes")
     stamp = row_stamp()
     rows = []
     for name, (filled, note, model) in results.items():
@@ -154,7 +144,8 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
             "method": cfg.method.name if model else "", "model": cfg.model.name if model else "",
             "trained_mask": cfg.mask.type if model else "", "adv_weight": cfg.method.adv_weight if model else "",
             "pretrain_data": cfg.data.source if model else "", "pretrain_steps": model.step if model else "",
-            "eval_data": eval_data, "eval_mask": mask, "images": len(originals), "l1_pct": round(scores.l1_pct, 2),
+            "pretrain_seed": cfg.train.seed if model else "", "eval_data": eval_data, "split": split,
+            "eval_mask": mask, "images": len(originals), "l1_pct": round(scores.l1_pct, 2),
             "l2_pct": round(scores.l2_pct, 3), "psnr_db": round(scores.psnr_db, 2), "ssim": round(scores.ssim, 4),
             "note": note, "grid_png": str(grid_png), "seed": seed,
             "wall_time_s": round(time.perf_counter() - start, 1), **stamp})
@@ -186,13 +177,13 @@ INPAINTING = register(Evaluator(
         click.Option(["--images"], type=click.Path(), help="A folder of images of any size instead of a dataset."),
         click.Option(["--mask"], type=RegistryChoice(MASKS), default="center",
                      show_default=True, help="Holes to fill (the same for every inpainter)."),
-        click.Option(["--limit"], type=int, default=1000, show_default=True, help="Images evaluated."),
+        click.Option(["--limit"], type=int, help="Score N random images of the split, for a quick look "
+                     "[default: the whole split]."),
         click.Option(["--also"], multiple=True, type=click.Path(dir_okay=False),
                      help="More checkpoints in the same table (e.g. an adv_weight 0 model); repeatable."),
         click.Option(["--classical/--no-classical"], default=True, show_default=True,
                      help="Include the classical inpainters and NN-inpainting."),
-        click.Option(["--split"], type=click.Choice(["test", "train"]), default="test", show_default=True,
-                     help="The dataset split scored; train measures over-fitting (its gap to test)."),
+        split_option(("val", "test", "train"), "; train measures over-fitting (its gap to val)"),
         click.Option(["--flip-average"], is_flag=True,
                      help="Average each network's fill with its fill of the mirrored image (2x compute)."),
         *run_options(),

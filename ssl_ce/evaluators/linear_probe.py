@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ssl_ce.data.splits import stratified_split
+
 WEIGHT_DECAYS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 
 
@@ -22,19 +24,6 @@ class ProbeResult:
 def topk_accuracy(logits: torch.Tensor, labels: torch.Tensor, k: int) -> float:
     top = logits.topk(min(k, logits.shape[1]), dim=1).indices
     return (top == labels[:, None]).any(dim=1).float().mean().item()
-
-
-def stratified_split(labels: torch.Tensor, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Indices (keep, held_out) with `fraction` of every class held out (at least one where a class has 2+)."""
-    generator = torch.Generator().manual_seed(seed)
-    keep, held = [], []
-    for cls in labels.unique():
-        idx = (labels == cls).nonzero().flatten()
-        idx = idx[torch.randperm(len(idx), generator=generator)]
-        n_held = min(len(idx) - 1, max(1, round(fraction * len(idx)))) if len(idx) > 1 else 0
-        held.append(idx[:n_held])
-        keep.append(idx[n_held:])
-    return torch.cat(keep).sort().values, torch.cat(held).sort().values
 
 
 def fit_softmax(x: torch.Tensor, y: torch.Tensor, num_classes: int, weight_decay: float,

@@ -25,7 +25,16 @@ from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import ImageDataset, all_images
 from ssl_ce.data.masks import make_masks
 from ssl_ce.errors import SslCeError
-from ssl_ce.evaluators.common import Evaluator, data_options, eval_data_config, register, run_options
+from ssl_ce.evaluators.common import (
+    Evaluator,
+    data_options,
+    eval_data_config,
+    feature_key,
+    pretraining_columns,
+    register,
+    run_options,
+    split_option,
+)
 from ssl_ce.evaluators.features import cached_features
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB
 from ssl_ce.evaluators.knn import (
@@ -44,7 +53,8 @@ from ssl_ce.pretrained import load_trained_encoder
 from ssl_ce.provenance import row_stamp
 from ssl_ce.runtime import resolve_device
 
-COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_steps", "eval_data", "mode",
+COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_steps", "pretrain_seed", "eval_data",
+           "split", "mode",
            "features", "index", "k", "gallery", "queries", "top1_pct", "precision_at_k_pct", "centre_l1_pct",
            "centre_l2_pct", "centre_psnr_db", "recall_at_k", "queries_per_s", "hyperparameters", "grid_png", "seed",
            "wall_time_s", "ssl_ce_version", "git_commit", "date"]
@@ -82,10 +92,11 @@ class RetrievalOptions:
     index: str = "flat"
     k: int = 20
     temperature: float = 0.07
-    queries: int | None = None  # N random test images as queries (None: all)
+    queries: int | None = None  # N random images of the scored split as queries (None: all)
     nlist: int | None = None
     nprobe: int = 16
     pca_dim: int = 128
+    split: str = "val"  # the queries' split; the gallery is the train split
     seed: int = 0
     device: str = "auto"
 
@@ -108,7 +119,7 @@ def run_nn_retrieval(checkpoint: Path, options: RetrievalOptions, results_dir: s
     data_cfg = eval_data_config(loaded.checkpoint.config.data, options.dataset, options.data_root)
     size = loaded.input_size
     gallery_set = build_dataset(data_cfg, "train", size)
-    query_set = build_dataset(data_cfg, "test", size)
+    query_set = build_dataset(data_cfg, options.split, size)
     if k < 1 or k > len(gallery_set):
         raise SslCeError(f"-k must be between 1 and the gallery size ({len(gallery_set)})")
     query_idx = np.arange(len(query_set))
@@ -121,11 +132,10 @@ def run_nn_retrieval(checkpoint: Path, options: RetrievalOptions, results_dir: s
         centre = MaskConfig(type="center", overlap=cfg.mask.overlap, overlap_weight=cfg.mask.overlap_weight)
         masks = make_masks(centre, 1, size, torch.Generator())
         hole, region = masks.hole, masks.region
-    key = f"{data_cfg.source}-{size}"
-    gallery_x = cached_features(checkpoint, loaded.encoder, gallery_set, f"{key}-train", None, torch_device,
-                                progress, hole)
-    query_x = cached_features(checkpoint, loaded.encoder, query_set, f"{key}-test", None, torch_device, progress,
-                              hole)[query_idx]
+    gallery_x = cached_features(checkpoint, loaded.encoder, gallery_set, feature_key(data_cfg, size, "train"), None,
+                                torch_device, progress, hole)
+    query_x = cached_features(checkpoint, loaded.encoder, query_set, feature_key(data_cfg, size, options.split), None,
+                              torch_device, progress, hole)[query_idx]
     spaces = {"encoder": (normalise(gallery_x), normalise(query_x))}
     gallery_images = query_images = None
     if mode == "context":
@@ -138,12 +148,12 @@ def run_nn_retrieval(checkpoint: Path, options: RetrievalOptions, results_dir: s
     settings = IndexSettings(nlist=options.nlist, nprobe=options.nprobe, pca_dim=options.pca_dim)
     gallery_labels, query_labels = gallery_set.labels.numpy(), query_set.labels[query_idx].numpy()
     labelled = gallery_labels.min() >= 0 and len(gallery_set.class_names) > 1
-    base = {"method": cfg.method.name, "checkpoint": str(checkpoint), "model": cfg.model.name,
-            "mask": cfg.mask.type, "pretrain_data": cfg.data.source, "pretrain_steps": loaded.checkpoint.step,
-            "eval_data": data_cfg.source, "mode": mode, "index": index, "k": k, "gallery": len(gallery_set),
-            "queries": len(query_idx), "hyperparameters": options.hyperparameters(), "seed": seed}
+    base = {**pretraining_columns(cfg, loaded.checkpoint.step), "checkpoint": str(checkpoint),
+            "eval_data": data_cfg.source, "split": options.split, "mode": mode, "index": index, "k": k,
+            "gallery": len(gallery_set), "queries": len(query_idx), "hyperparameters": options.hyperparameters(),
+            "seed": seed}
     rows = []
-    grid_png = Path(results_dir) / "nn_retrieval" / f"{run_label(checkpoint)}-{mode}-{index}.png"
+    grid_png = Path(results_dir) / "nn_retrieval" / f"{run_label(checkpoint)}-{mode}-{index}-{options.split}.png"
     for name, (gallery, queries_x) in spaces.items():
         sims, ids, qps = timed_search(gallery, queries_x, index, k, settings)
         row = {**base, "features": name, "top1_pct": "", "precision_at_k_pct": "", "centre_l1_pct": "",
@@ -162,7 +172,7 @@ def run_nn_retrieval(checkpoint: Path, options: RetrievalOptions, results_dir: s
             row.update(centre_l1_pct=round(l1, 2), centre_l2_pct=round(l2, 3), centre_psnr_db=round(psnr, 2))
         if name == "encoder":
             _grid(gallery_set, query_set, query_idx, ids, hole, grid_png, f"{cfg.method.name} ({cfg.mask.type}), "
-                  f"{mode} retrieval on {data_cfg.source}: query, then its nearest neighbours")
+                  f"{mode} retrieval on {data_cfg.source} {options.split}: query, then its nearest neighbours")
             row["grid_png"] = str(grid_png)
         rows.append(row)
     wall = round(time.perf_counter() - start, 1)
@@ -197,11 +207,12 @@ NN_RETRIEVAL = register(Evaluator(
                           "(recall@k reported)."),
         click.Option(["-k"], type=int, default=20, show_default=True, help="Neighbours per query."),
         click.Option(["--temperature"], type=float, default=0.07, show_default=True, help="k-NN vote temperature."),
-        click.Option(["--queries"], type=int, help="Use N random test images as queries [default: all]."),
+        click.Option(["--queries"], type=int, help="Use N random images of the split as queries [default: all]."),
         click.Option(["--nlist"], type=int, help="ivf: clusters [default: about 4 sqrt(gallery)]."),
         click.Option(["--nprobe"], type=int, default=16, show_default=True, help="ivf: clusters searched."),
         click.Option(["--pca-dim"], type=int, default=128, show_default=True,
                      help="pca: dimensions of the coarse search."),
+        split_option(),
         *run_options(),
     ],
 ))

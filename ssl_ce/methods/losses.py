@@ -45,3 +45,10 @@ def bce_real(logits: torch.Tensor) -> torch.Tensor:
 
 def bce_fake(logits: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits.float(), torch.zeros_like(logits, dtype=torch.float32))
+
+
+def classification_losses(logits: torch.Tensor, targets: torch.Tensor, accuracy_name: str) -> dict[str, torch.Tensor]:
+    """Cross-entropy (minimised as `g_total`) and the batch's accuracy under `accuracy_name`, for methods that
+    predict labels (the supervised upper bound, rotation prediction)."""
+    loss = F.cross_entropy(logits.float(), targets)
+    return {"ce": loss, accuracy_name: (logits.argmax(1) == targets).float().mean(), "g_total": loss}

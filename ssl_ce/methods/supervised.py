@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ssl_ce.config import Config
 from ssl_ce.data.batches import Batch
 from ssl_ce.errors import SslCeError
 from ssl_ce.methods.base import NoAdversary, method
+from ssl_ce.methods.losses import classification_losses
 
 
 class Classifier(nn.Module):
@@ -38,9 +38,7 @@ class Supervised(NoAdversary):
         return self.generator(batch.images)
 
     def generator_losses(self, batch: Batch, pred: torch.Tensor) -> dict[str, torch.Tensor]:
-        loss = F.cross_entropy(pred.float(), batch.labels)
-        accuracy = (pred.argmax(1) == batch.labels).float().mean()
-        return {"ce": loss, "train_acc": accuracy, "g_total": loss}
+        return classification_losses(pred, batch.labels, "train_acc")
 
     def sample(self, batch: Batch, pred: torch.Tensor) -> None:
         return None

@@ -31,6 +31,7 @@ from ssl_ce.models import build_model, input_size
 from ssl_ce.provenance import environment
 from ssl_ce.runtime import Dist, autocast_context, place_modules, resolve_device, setup_distributed
 from ssl_ce.training.averaging import AVERAGED_NAME, WeightAverage, write_averaged
+from ssl_ce.training.knn_monitor import KnnMonitor
 from ssl_ce.training.optim import compile_modules, make_optimizers, restore_optimizer
 from ssl_ce.training.run_log import EpochPictures, StepLog, write_run_info
 from ssl_ce.training.schedule import average_due, epoch_end_due, set_learning_rates
@@ -66,10 +67,10 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
         torch.use_deterministic_algorithms(True)
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
-    # Data: the training split, and held-out images for the epoch-end grid.
+    # Data: the training split, and validation images for the epoch-end grid (test is never looked at).
     size = input_size(cfg.model)
     train_set = build_dataset(cfg.data, "train", size)
-    grid_set = build_dataset(cfg.data, "test", size)
+    grid_set = build_dataset(cfg.data, "val", size)
     images_per_step = cfg.train.batch_size * ddp.world
     steps_per_epoch = len(train_set) // images_per_step
     if steps_per_epoch == 0:
@@ -113,7 +114,9 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
         if initialised:
             run_info["initialised_from"] = initialised
         write_run_info(out / "run.json", run_info, resume)
-    log = StepLog(out, cfg, step, total_steps, images_per_step, steps_per_epoch, ddp.main, progress)
+    knn = KnnMonitor.for_run(cfg, size, device, autocast) if ddp.main else None
+    log = StepLog(out, cfg, step, total_steps, images_per_step, steps_per_epoch, ddp.main, progress,
+                  ("knn_top1",) if knn else ())
     grid_images, grid_labels = grid_set.batch(list(range(min(cfg.train.grid_images, len(grid_set)))))
     grid_batch = make_batch(grid_images, grid_labels, cfg, torch.Generator().manual_seed(cfg.train.seed), device,
                             train=False)
@@ -138,7 +141,8 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
                 step += 1
                 if average_due(step, steps_per_epoch, total_steps, cfg.train.average_epochs):
                     average.update(modules["generator"])
-                log.add(step, losses)
+                due = knn is not None and step % cfg.train.knn_every == 0
+                log.add(step, losses, {"knn_top1": knn(unwrapped.generator.encoder)} if due else None)
                 if step % cfg.train.checkpoint_every == 0 and not epoch_end_due(step, steps_per_epoch, total_steps,
                                                                                 cfg.train.epoch_end_every):
                     log.flush()

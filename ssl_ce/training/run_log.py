@@ -81,7 +81,8 @@ class StepLog:
     the main process alone writes."""
 
     def __init__(self, out: Path, cfg: Config, resume_step: int, total_steps: int, images_per_step: int,
-                 steps_per_epoch: int, main: bool, progress: bool) -> None:
+                 steps_per_epoch: int, main: bool, progress: bool, measured: tuple[str, ...] = ()) -> None:
+        """`measured`: columns filled only on the steps that measure them (the k-NN monitor's), empty elsewhere."""
         self.checkpoint_path = out / CHECKPOINT_NAME
         self.images_per_step, self.steps_per_epoch = images_per_step, steps_per_epoch
         self.metrics = MetricsLog(out / "metrics.csv", resume_step) if main else None
@@ -90,12 +91,13 @@ class StepLog:
         self.main = main
         self.bar = tqdm(total=total_steps, initial=resume_step, disable=not (progress and main), unit="step",
                         dynamic_ncols=True, mininterval=1.0)
-        self.pending: list[tuple[int, dict[str, torch.Tensor]]] = []
+        self.measured = measured
+        self.pending: list[tuple[int, dict[str, torch.Tensor], dict[str, float]]] = []
         self.last: dict[str, float] = {}
         self.window_start = time.perf_counter()
 
-    def add(self, step: int, losses: dict[str, torch.Tensor]) -> None:
-        self.pending.append((step, losses))
+    def add(self, step: int, losses: dict[str, torch.Tensor], measured: dict[str, float] | None = None) -> None:
+        self.pending.append((step, losses, measured or {}))
         self.bar.update(1)
         if len(self.pending) >= LOG_EVERY:
             self.flush()
@@ -105,11 +107,12 @@ class StepLog:
             return
         names = list(self.pending[0][1])
         values = torch.stack([torch.stack([losses[n].detach().float() for n in names])
-                              for _, losses in self.pending]).cpu().tolist()
+                              for _, losses, _ in self.pending]).cpu().tolist()
         rate = len(self.pending) * self.images_per_step / max(time.perf_counter() - self.window_start, 1e-9)
         rows = []
-        for (step, _), vals in zip(self.pending, values, strict=True):
-            row = {"step": step, "epoch": round(step / self.steps_per_epoch, 4), **dict(zip(names, vals, strict=True))}
+        for (step, _, measured), vals in zip(self.pending, values, strict=True):
+            row = {"step": step, "epoch": round(step / self.steps_per_epoch, 4), **dict(zip(names, vals, strict=True)),
+                   **{name: measured.get(name, "") for name in self.measured}}
             check_finite(row, step, self.checkpoint_path)
             collapsed, message = self.collapse.update(row)
             if message and self.main:
@@ -121,10 +124,11 @@ class StepLog:
         if self.board is not None:
             for row in rows:
                 for key, value in row.items():
-                    if key not in ("step", "epoch"):
+                    if key not in ("step", "epoch") and value != "":
                         self.board.add_scalar(key, value, row["step"])
             self.board.flush()
         shown = {k: f"{v:.4f}" for k, v in self.last.items() if k in ("rec", "adv", "d_total")}
+        self.last.update({k: v for _, _, measured in self.pending for k, v in measured.items()})
         self.bar.set_postfix({"img/s": f"{rate:.0f}", **shown})
         self.pending.clear()
         self.window_start = time.perf_counter()
@@ -137,7 +141,7 @@ class StepLog:
 
 
 class EpochPictures:
-    """At a marked epoch end: the held-out sample grid (samples/epoch_NNN.png, and TensorBoard) drawn by the
+    """At a marked epoch end: the validation-image sample grid (samples/epoch_NNN.png, and TensorBoard) drawn by the
     unwrapped nets, and the loss curves (loss_curve.png) redrawn from metrics.csv."""
 
     def __init__(self, out: Path, cfg: Config, method: Method, grid_batch: Batch,
@@ -156,7 +160,7 @@ class EpochPictures:
             png = self.out / "samples" / f"epoch_{epoch:03d}.png"
             what = method_spec(self.cfg).label(self.cfg)
             save_inpainting_grid(*shown, self.grid_batch.images, png,
-                                 f"{self.cfg.model.name}, {what}, epoch {epoch} (step {step}), held-out images")
+                                 f"{self.cfg.model.name}, {what}, epoch {epoch} (step {step}), validation images")
             if self.board is not None:
                 from PIL import Image
 

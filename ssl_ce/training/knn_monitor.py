@@ -1,0 +1,76 @@
+"""The online k-NN monitor (`train.knn_every`): is the encoder improving while the loss falls?
+
+Every `knn_every` steps the current encoder embeds a fixed labelled subset of the training split (the gallery)
+and of the validation split (the queries, never test), and the weighted k-NN top-1 of the nn-retrieval evaluator
+(k = 20, votes exp(cos / 0.07)) goes into metrics.csv as `knn_top1` and onto the loss-curve picture. Both
+subsets are decoded once, so a measurement costs one forward pass of the encoder over them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+from ssl_ce.config import Config
+from ssl_ce.data import build_dataset
+from ssl_ce.data.batches import to_model_input
+from ssl_ce.evaluators.knn import build_index, normalise, search, weighted_knn_predict
+
+K, TEMPERATURE = 20, 0.07  # the nn-retrieval evaluator's protocol
+GALLERY_IMAGES, QUERY_IMAGES = 5000, 1000
+SUBSET_SEED = 0
+
+
+def _subset(dataset, count: int) -> tuple[torch.Tensor, np.ndarray]:
+    """A fixed random `count` images of `dataset` (all when it has fewer) and their labels."""
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(SUBSET_SEED))[:count]
+    images, labels = dataset.batch(order.sort().values.tolist())
+    return images, labels.numpy()
+
+
+class KnnMonitor:
+    """Weighted k-NN top-1 (%) of an encoder on the fixed val queries against the fixed train gallery."""
+
+    def __init__(self, gallery: tuple[torch.Tensor, np.ndarray], queries: tuple[torch.Tensor, np.ndarray],
+                 num_classes: int, device: torch.device, autocast: contextlib.AbstractContextManager) -> None:
+        self.gallery, self.queries = gallery, queries
+        self.num_classes, self.device, self.autocast = num_classes, device, autocast
+
+    @classmethod
+    def for_run(cls, cfg: Config, size: int, device: torch.device,
+                autocast: contextlib.AbstractContextManager) -> KnnMonitor | None:
+        """The monitor of a run, or None when it is off or the data have no labels (said in a warning)."""
+        if cfg.train.knn_every == 0:
+            return None
+        train_set = build_dataset(cfg.data, "train", size)
+        if len(train_set.class_names) < 2:
+            warnings.warn("train.knn_every: the training data have no class labels; the k-NN monitor is off",
+                          stacklevel=2)
+            return None
+        val_set = build_dataset(cfg.data, "val", size)
+        return cls(_subset(train_set, GALLERY_IMAGES), _subset(val_set, QUERY_IMAGES), len(train_set.class_names),
+                   device, autocast)
+
+    @torch.no_grad()
+    def _embed(self, encoder: nn.Module, images: torch.Tensor) -> np.ndarray:
+        chunks = []
+        for start in range(0, len(images), 256):
+            with self.autocast:
+                chunks.append(encoder.features(to_model_input(images[start:start + 256], self.device)).float().cpu())
+        return normalise(torch.cat(chunks))
+
+    def __call__(self, encoder: nn.Module) -> float:
+        """top-1 % of the current encoder; its train/eval mode is as it was afterwards."""
+        was_training = encoder.training
+        encoder.eval()
+        try:
+            gallery, queries = self._embed(encoder, self.gallery[0]), self._embed(encoder, self.queries[0])
+        finally:
+            encoder.train(was_training)
+        sims, ids = search(build_index(gallery), queries, min(K, len(gallery)))
+        votes = weighted_knn_predict(sims, ids, self.gallery[1], self.num_classes, TEMPERATURE)
+        return round(100 * float((votes.argmax(1) == self.queries[1]).mean()), 2)
