@@ -1,13 +1,17 @@
-"""Are context-encoder features better than what simpler objectives learn? One command, same budget for all.
+"""Are context-encoder features better than what other objectives learn? One command, the same budget for all.
 
-Pretrains on CIFAR-10 (configs/cifar10.yaml: small-32, bf16, batch 128) for the same number of epochs:
-context encoder (centre and random-region holes), autoencoder, denoising autoencoder, and random init;
-then evaluates each encoder with the linear probe (all labels and 100 per class) and fine-tuning
-(1000 labels per class). Writes results/feature_quality.csv and results/feature_quality.md.
+Pretrains every method on one dataset with one config and budget: the context encoder (random-region holes,
+the paper's feature setting, and centre holes), the autoencoder, the denoising autoencoder, rotation
+prediction, random init and, as the upper bound, supervised training; then scores each encoder with the linear
+probe (all labels and 100 per class), fine-tuning and the weighted k-NN, and states mean ± std over the
+pretraining seeds and the margins' 95 % intervals. Writes results/features_<dataset>.csv and .md.
 
-    python benchmarks/feature_quality.py --data-root ../shared/data [--epochs 3]
+    python benchmarks/feature_quality.py --dataset cifar10 --data-root ../shared/data --epochs 3
+    python benchmarks/feature_quality.py --dataset roads --data-root ../shared/data/roads --epochs 10
 
-Runs are kept in --runs DIR; a run that already reached its budget is not retrained (rerunning resumes).
+`--split val` (the default) is for choosing the budget and recipe; the committed table is made once with
+`--split test` after that. Runs are kept in --runs DIR; a run that already reached its budget is reused and an
+unfinished one resumed, so the benchmark continues across sessions.
 """
 
 from __future__ import annotations
@@ -20,66 +24,82 @@ import pandas as pd
 
 from ssl_ce.config import load_config
 from ssl_ce.evaluators.classification import CLASSIFICATION
-from ssl_ce.report import run_dir_name, train_or_resume
+from ssl_ce.evaluators.nn_retrieval import NN_RETRIEVAL
+from ssl_ce.report import feature_table, margins_table, mean_std_table, run_dir_name, train_or_resume
 from ssl_ce.results import markdown_table
 
 REPO = Path(__file__).resolve().parent.parent
+DATASETS = {"cifar10": "cifar10", "roads": "roads-128"}  # --dataset -> the shipped config it trains with
 METHODS = {
-    "context-encoder (centre)": {"method.name": "context-encoder", "mask.type": "center"},
-    "context-encoder (random region)": {"method.name": "context-encoder", "mask.type": "random-region"},
+    "context encoder (random region)": {"method.name": "context-encoder", "mask.type": "random-region"},
+    "context encoder (centre)": {"method.name": "context-encoder", "mask.type": "center"},
     "autoencoder": {"method.name": "autoencoder"},
-    "denoising": {"method.name": "denoising"},
+    "denoising autoencoder": {"method.name": "denoising"},
+    "rotation": {"method.name": "rotation"},
     "random init": {"method.name": "random"},
+    "supervised": {"method.name": "supervised"},
 }
-PROTOCOLS = [("linear", None), ("linear", 100), ("finetune", 1000)]
-
-
-def pretrain(name: str, overrides: dict, runs: Path, epochs: int, data_root: str) -> tuple[Path, float]:
-    cfg = load_config(REPO / "configs" / "cifar10.yaml",
-                      {**overrides, "data.root": data_root, "train.epochs": epochs})
-    start = time.perf_counter()
-    result = train_or_resume(cfg, runs / run_dir_name(name))
-    return result.checkpoint, time.perf_counter() - start
+BASELINES = ("autoencoder", "denoising autoencoder", "random init", "rotation")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=list(DATASETS), default="cifar10")
     parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS),
+                        help="Methods to run [default: all].")
     parser.add_argument("--finetune-epochs", type=int, default=5)
+    parser.add_argument("--finetune-labels", type=int, default=1000, help="Labels per class for fine-tuning.")
     parser.add_argument("--split", choices=["val", "test"], default="val",
-                        help="The split scored (test only for reported numbers, once a recipe is fixed on val).")
-    parser.add_argument("--runs", default=str(REPO / "runs" / "feature_quality"))
+                        help="The split scored (test only once the recipe is fixed on val).")
+    parser.add_argument("--runs", default=None, help="Run directories [default: runs/features_<dataset>].")
     parser.add_argument("--results", default=str(REPO / "results"))
     args = parser.parse_args()
-    runs, results = Path(args.runs), Path(args.results)
+    runs = Path(args.runs or REPO / "runs" / f"features_{args.dataset}")
+    results = Path(args.results)
     started = time.perf_counter()
-    rows = []
-    for name, overrides in METHODS.items():
-        ckpt, pretrain_s = pretrain(name, overrides, runs, args.epochs, args.data_root)
-        for protocol, per_class in PROTOCOLS:
+    classification, knn, timing = [], [], []
+    for name in args.methods:
+        for seed in args.seeds:
+            cfg = load_config(DATASETS[args.dataset], {**METHODS[name], "data.root": args.data_root,
+                                                       "train.epochs": args.epochs, "train.seed": seed})
             start = time.perf_counter()
-            (row,) = CLASSIFICATION(ckpt, protocol=protocol, labels_per_class=per_class,
-                                    finetune_epochs=args.finetune_epochs, split=args.split, progress=False)
-            rows.append({"name": name, "pretrain_epochs": args.epochs, "pretrain_s": round(pretrain_s, 1),
-                         "eval_s": round(time.perf_counter() - start, 1), **row})
-            print(f"{name:32s} {protocol:8s} labels/class={row['labels_per_class']!s:5s} "
-                  f"top1={row['top1_pct']:.2f}%", flush=True)
-    frame = pd.DataFrame(rows)
+            checkpoint = train_or_resume(cfg, runs / f"{run_dir_name(name)}-seed{seed}").checkpoint
+            pretrain_s = time.perf_counter() - start
+            start = time.perf_counter()
+            tag = {"name": name, "pretrain_seed": seed}
+            for per_class in (None, 100):
+                classification += [{**tag, **r} for r in CLASSIFICATION(
+                    checkpoint, protocol="linear", labels_per_class=per_class, split=args.split, progress=False)]
+            classification += [{**tag, **r} for r in CLASSIFICATION(
+                checkpoint, protocol="finetune", labels_per_class=args.finetune_labels,
+                finetune_epochs=args.finetune_epochs, split=args.split, progress=False)]
+            knn += [{**tag, **r} for r in NN_RETRIEVAL(checkpoint, split=args.split, progress=False)
+                    if r["features"] == "encoder"]
+            timing.append({**tag, "pretrain_s": round(pretrain_s, 1), "eval_s": round(time.perf_counter() - start, 1)})
+            print(f"{name:32s} seed {seed}: pretrain {pretrain_s / 60:.1f} min", flush=True)
+    per_seed = feature_table(classification, knn)
+    stem = results / f"features_{args.dataset}"
     results.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(results / "feature_quality.csv", index=False)
-    table = frame.pivot_table(index="name", columns=["protocol", "labels_per_class"], values="top1_pct",
-                              sort=False)
-    table.columns = [f"{p} ({n} labels/class)" for p, n in table.columns]
+    pd.DataFrame(classification + knn).to_csv(stem.with_suffix(".csv"), index=False)
     total_min = (time.perf_counter() - started) / 60
-    (results / "feature_quality.md").write_text(
-        f"# Feature quality on CIFAR-10 (top-1 %, {args.split} split)\n\n"
-        f"Budget: {args.epochs} pretraining epochs per method (small-32, batch 128, bf16), linear probe on "
-        f"frozen bottleneck features, fine-tuning {args.finetune_epochs} epochs. Whole run: {total_min:.0f} min "
-        f"on this machine.\n\n    python benchmarks/feature_quality.py --data-root ../shared/data "
-        f"--epochs {args.epochs} --split {args.split}\n\n{markdown_table(table)}\n")
-    print(table.to_string())
-    print(f"total {total_min:.1f} min; wrote {results / 'feature_quality.csv'} and feature_quality.md")
+    ours = [n for n in ("context encoder (random region)", "context encoder (centre)") if n in args.methods]
+    baselines = tuple(b for b in BASELINES if b in args.methods)
+    margins = "".join(f"\n\n### {n} minus each baseline (95 % interval)\n\n"
+                      f"{markdown_table(margins_table(per_seed, n, baselines))}" for n in ours if baselines)
+    command = (f"python benchmarks/feature_quality.py --dataset {args.dataset} --data-root {args.data_root} "
+               f"--epochs {args.epochs} --seeds {' '.join(map(str, args.seeds))} --split {args.split}")
+    stem.with_suffix(".md").write_text(
+        f"# Feature quality on {args.dataset} (top-1 %, {args.split} split)\n\n"
+        f"Budget: configs/{DATASETS[args.dataset]}.yaml, {args.epochs} pretraining epochs per method, pretraining "
+        f"seeds {', '.join(map(str, args.seeds))}; linear probe on frozen encoder features, fine-tuning "
+        f"{args.finetune_epochs} epochs with {args.finetune_labels} labels per class, weighted k-NN (k = 20). "
+        f"Mean ± std over the seeds. Whole run: {total_min:.0f} min on this machine.\n\n    {command}\n\n"
+        f"{markdown_table(mean_std_table(per_seed))}{margins}\n\n"
+        f"## Time per run (s)\n\n{markdown_table(pd.DataFrame(timing).set_index('name'))}\n")
+    print(f"total {total_min:.1f} min; wrote {stem}.csv and {stem}.md")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from ssl_ce.evaluators.common import result_tables
 from ssl_ce.pretrained import ModelInpainter, load_trained_encoder
 from ssl_ce.provenance import git_commit
 
-BENCHMARK_TABLES = ("feature_quality.csv",)  # written by benchmarks/, with the evaluators' columns
+BENCHMARK_TABLES = ("feature_quality.csv", "features_cifar10.csv", "features_roads.csv")  # benchmarks/ rows
 NOT_RECORDED = {"checkpoint", "git_commit", "ssl_ce_version", "grid_png", "hyperparameters", "note", "method",
                 "model", "mask", "pretrain_data", "pretrain_steps", "trained_mask", "adv_weight", "seed"}
 

@@ -77,7 +77,7 @@ class Budget:
 BUDGETS = {
     # for trying it: about 5 minutes on 2 CPU cores, 3 seeds of small runs on the built-in photos
     "quick": Budget(config="quick.yaml", epochs=2, linear_labels=(None,), finetune_labels=None, finetune_epochs=1,
-                    inpainting_images=100, context_queries=None, overrides={"data.crops_per_photo": 96}),
+                    inpainting_images=100, context_queries=None, overrides={"data.crops_per_photo": 64}),
     # the committed results/REPORT.md: CIFAR-10 (45,000 training images), every test image inpainted
     "standard": Budget(config="cifar10.yaml", epochs=2, linear_labels=(None, 100), finetune_labels=1000,
                        finetune_epochs=5, inpainting_images=None, context_queries=2000, needs_data_root=True),
@@ -206,7 +206,7 @@ def write_report(run: ReportRun, rows: ReportRows) -> Path:
              "number is on the test split, scored once by this fixed recipe; every choice behind it was made on "
              f"the validation split. Mean ± std over the {len(budget.seeds)} seeds; margins give the 95 % interval "
              f"(Welch's t). Tables: `{_rel(tables, out)}/`.", ""]
-    features = _feature_table(rows.classification, rows.knn)
+    features = feature_table(rows.classification, rows.knn)
     lines += _targets(features, rows.inpainting)
     lines += ["## Features (Table 2 analogue): top-1 % on the test split", "",
               "Linear probe on frozen bottleneck features (L2 strength chosen on a split of the training images), "
@@ -214,9 +214,9 @@ def write_report(run: ReportRun, rows: ReportRows) -> Path:
               "classification with AlexNet (random-region holes for the context encoder; rotation from Gidaris et "
               "al. 2018, where jigsaw reached 67.6 and colourisation 65.9), for reference only: another dataset, "
               "network and scale.", "",
-              markdown_table(_mean_std_table(features, paper=PAPER_CLASSIFICATION)), ""]
+              markdown_table(mean_std_table(features, paper=PAPER_CLASSIFICATION)), ""]
     lines += ["### Margins of the context encoder (random region) over each baseline, points", "",
-              markdown_table(_margins_table(features, FEATURE_CE)), ""]
+              markdown_table(margins_table(features, FEATURE_CE)), ""]
     lines += _context_section(rows.context, out)
     lines += _inpainting_section(rows.inpainting, out)
     lines += _mask_matrix_section(rows.mask_matrix, tables, out)
@@ -231,7 +231,7 @@ def write_report(run: ReportRun, rows: ReportRows) -> Path:
     return report
 
 
-def _feature_table(classification: list[dict], knn: list[dict]) -> pd.DataFrame:
+def feature_table(classification: list[dict], knn: list[dict]) -> pd.DataFrame:
     """One row per (encoder, seed), one column per protocol: top-1 %."""
     frame = pd.DataFrame(classification)
     frame["protocol"] = [f"{p} ({'all labels' if str(n) == 'all' else f'{n} labels/class'})"
@@ -244,7 +244,7 @@ def _feature_table(classification: list[dict], knn: list[dict]) -> pd.DataFrame:
 LINEAR = "linear (all labels)"
 
 
-def _mean_std_table(per_seed: pd.DataFrame, paper: dict[str, float] | None = None) -> pd.DataFrame:
+def mean_std_table(per_seed: pd.DataFrame, paper: dict[str, float] | None = None) -> pd.DataFrame:
     """Mean ± std over seeds of every column, one row per name."""
     names = list(dict.fromkeys(per_seed.index.get_level_values(0)))
     table = pd.DataFrame({column: [str(summarise(per_seed.loc[name, column].dropna().tolist())) for name in names]
@@ -255,10 +255,11 @@ def _mean_std_table(per_seed: pd.DataFrame, paper: dict[str, float] | None = Non
     return table
 
 
-def _margins_table(per_seed: pd.DataFrame, ours: str) -> pd.DataFrame:
+def margins_table(per_seed: pd.DataFrame, ours: str, baselines: tuple[str, ...] = BASELINES) -> pd.DataFrame:
+    """`ours` minus each baseline in every column: the difference of means and its 95 % interval."""
     table = pd.DataFrame({column: [str(margin(per_seed.loc[ours, column].tolist(), per_seed.loc[b, column].tolist()))
-                                   for b in BASELINES] for column in per_seed.columns},
-                         index=[f"minus {b}" for b in BASELINES])
+                                   for b in baselines] for column in per_seed.columns},
+                         index=[f"minus {b}" for b in baselines])
     table.index.name = ours
     return table
 

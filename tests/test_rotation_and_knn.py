@@ -13,7 +13,7 @@ from PIL import Image
 from ssl_ce.errors import SslCeError
 from ssl_ce.methods.rotation import rotate
 from ssl_ce.pretrained import ModelInpainter
-from ssl_ce.training import knn_monitor, train
+from ssl_ce.training import loop, train
 
 from .conftest import tiny_config
 
@@ -50,14 +50,14 @@ def _colour_folder(root: Path) -> Path:
 def test_the_knn_monitor_scores_val_every_n_steps_and_never_reads_test(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     splits = []
-    real = knn_monitor.build_dataset
-    monkeypatch.setattr(knn_monitor, "build_dataset", lambda cfg, split, size: splits.append(split) or
+    real = loop.build_dataset
+    monkeypatch.setattr(loop, "build_dataset", lambda cfg, split, size: splits.append(split) or
                         real(cfg, split, size))
     data = _colour_folder(tmp_path / "colours")
     cfg = tiny_config(data={"source": "folder", "root": str(data)},
                       train={"max_steps": 4, "knn_every": 2, "batch_size": 8})
     train(cfg, tmp_path / "run", progress=False)
-    assert sorted(splits) == ["train", "val"]
+    assert sorted(splits) == ["train", "val"]  # the run reads train and val only; the monitor reuses them
     metrics = pd.read_csv(tmp_path / "run" / "metrics.csv")
     measured = metrics.dropna(subset=["knn_top1"])
     assert measured["step"].tolist() == [2, 4]

@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 from ssl_ce.config import Config
-from ssl_ce.data import build_dataset
 from ssl_ce.data.batches import to_model_input
+from ssl_ce.data.datasets import ImageDataset
 from ssl_ce.evaluators.knn import build_index, normalise, search, weighted_knn_predict
 
 K, TEMPERATURE = 20, 0.07  # the nn-retrieval evaluator's protocol
@@ -41,17 +41,16 @@ class KnnMonitor:
         self.num_classes, self.device, self.autocast = num_classes, device, autocast
 
     @classmethod
-    def for_run(cls, cfg: Config, size: int, device: torch.device,
+    def for_run(cls, cfg: Config, train_set: ImageDataset, val_set: ImageDataset, device: torch.device,
                 autocast: contextlib.AbstractContextManager) -> KnnMonitor | None:
-        """The monitor of a run, or None when it is off or the data have no labels (said in a warning)."""
+        """The monitor of a run on its own train and val splits, or None when it is off or the data have no
+        labels (said in a warning)."""
         if cfg.train.knn_every == 0:
             return None
-        train_set = build_dataset(cfg.data, "train", size)
         if len(train_set.class_names) < 2:
             warnings.warn("train.knn_every: the training data have no class labels; the k-NN monitor is off",
                           stacklevel=2)
             return None
-        val_set = build_dataset(cfg.data, "val", size)
         return cls(_subset(train_set, GALLERY_IMAGES), _subset(val_set, QUERY_IMAGES), len(train_set.class_names),
                    device, autocast)
 

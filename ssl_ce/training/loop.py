@@ -67,7 +67,7 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
         torch.use_deterministic_algorithms(True)
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
-    # Data: the training split, and validation images for the epoch-end grid (test is never looked at).
+    # Data: the training split, and the validation split for the epoch-end grid and the k-NN monitor (never test).
     size = input_size(cfg.model)
     train_set = build_dataset(cfg.data, "train", size)
     grid_set = build_dataset(cfg.data, "val", size)
@@ -114,7 +114,7 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
         if initialised:
             run_info["initialised_from"] = initialised
         write_run_info(out / "run.json", run_info, resume)
-    knn = KnnMonitor.for_run(cfg, size, device, autocast) if ddp.main else None
+    knn = KnnMonitor.for_run(cfg, train_set, grid_set, device, autocast) if ddp.main else None
     log = StepLog(out, cfg, step, total_steps, images_per_step, steps_per_epoch, ddp.main, progress,
                   ("knn_top1",) if knn else ())
     grid_images, grid_labels = grid_set.batch(list(range(min(cfg.train.grid_images, len(grid_set)))))
