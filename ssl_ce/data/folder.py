@@ -43,7 +43,8 @@ def decode_all(paths: list[Path], size: int, strict: bool) -> tuple[list[Path], 
     """Decodes every image once, fitted to `size` (a decoded-image cache: training never touches the disk
     again). Unreadable files are skipped, or with `strict` refused naming the first one."""
     good, images = [], []
-    for path in tqdm(paths, desc="decoding images", unit="img", disable=len(paths) < 1000, leave=False):
+    for path in tqdm(paths, desc="decoding images", unit="img", disable=True if len(paths) < 1000 else None,
+                     leave=False):  # None: only on a terminal, never into a log file
         try:
             images.append(load_image(path, size))
         except SslCeError as exc:
