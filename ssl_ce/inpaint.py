@@ -26,7 +26,7 @@ from ssl_ce.checkpoint import atomic_write_bytes
 from ssl_ce.config import MaskConfig
 from ssl_ce.data.folder import list_images
 from ssl_ce.data.images import IMAGE_EXTENSIONS, load_image_any_size
-from ssl_ce.data.masks import make_holes
+from ssl_ce.data.masks import hole_at_size, make_holes
 from ssl_ce.errors import SslCeError
 from ssl_ce.plots import save_image_table
 from ssl_ce.pretrained import ModelInpainter
@@ -62,8 +62,7 @@ def fill_holes(model: ModelInpainter, image: np.ndarray, hole: np.ndarray) -> np
     for part, (top, left, side) in hole_windows(hole):
         window = _window(filled, top, left, side)
         window_hole = _window(part, top, left, side)
-        small = np.asarray(Image.fromarray(window_hole).resize((model.size, model.size), Image.BOX)) > 0
-        (window_filled,) = model([window], [small], [window_hole])
+        (window_filled,) = model([window], [hole_at_size(window_hole, model.size)], [window_hole])
         rows, cols = np.nonzero(part)
         filled[rows, cols] = window_filled[rows - top, cols - left]
     return filled

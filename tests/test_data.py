@@ -36,7 +36,7 @@ def test_photos_dataset_labels_and_pixels() -> None:
     train, test = build_dataset(cfg, "train", 32), build_dataset(cfg, "test", 32)
     assert len(train) == 8 * len(PHOTOS) and len(test) == 2 * len(PHOTOS)
     assert torch.bincount(train.labels).tolist() == [8] * len(PHOTOS)
-    images, labels = train.__getitems__([0, 9, 17])
+    images, labels = train.batch([0, 9, 17])
     assert images.shape == (3, 3, 32, 32) and images.dtype == torch.uint8
     assert labels.tolist() == [0, 1, 2]
     assert images.float().std() > 10  # real photographs, not blank crops
@@ -48,7 +48,7 @@ def test_folder_with_class_subfolders_gives_labels(image_folder: Path) -> None:
     train, val, test = (build_dataset(cfg, split, 32) for split in ("train", "val", "test"))
     assert train.class_names == ["cats", "dogs"] == val.class_names
     assert len(train) + len(val) + len(test) == 24 and len(test) == 2 and len(val) == 2
-    images, labels = train.__getitems__(list(range(len(train))))
+    images, labels = train.batch(list(range(len(train))))
     assert images.shape == (len(train), 3, 32, 32) and set(labels.tolist()) == {0, 1}
 
 
@@ -108,7 +108,7 @@ def test_large_folders_are_decoded_on_demand(tmp_path: Path) -> None:
     lazy = build_dataset(DataConfig(source="folder", root=str(tmp_path), in_memory_max_images=5), "train", 16)
     eager = build_dataset(DataConfig(source="folder", root=str(tmp_path)), "train", 16)
     assert type(lazy).__name__ == "FileImages" and type(eager).__name__ == "TensorImages"
-    assert torch.equal(lazy.__getitems__([0, 3])[0], eager.__getitems__([0, 3])[0])
+    assert torch.equal(lazy.batch([0, 3])[0], eager.batch([0, 3])[0])
 
 
 @pytest.mark.parametrize("mode, suffix", [("L", ".png"), ("RGBA", ".png"), ("P", ".png"), ("CMYK", ".jpg"),

@@ -159,3 +159,14 @@ def test_a_runs_checkpoint_and_a_file_beside_it_keep_their_own_rows_and_grid(cen
     run = centre_model.parent.name
     assert [r["inpainter"].rsplit(" [", 1)[1] for r in rows] == [f"{run}-averaged]", f"{run}]"]
     assert Path(rows[0]["grid_png"]).name == f"{run}-averaged-center-val.png"
+
+
+def test_models_of_other_input_sizes_fill_the_same_holes_at_their_own_scale(centre_model: Path,
+                                                                           tmp_path: Path) -> None:
+    """A 128-px model beside a 32-px one (how a 128-px inpainter is compared with the published 32-px file)."""
+    cfg = tiny_config(model={"name": "paper-128", "bottleneck": 16}, train={"max_steps": 1})
+    large = train(cfg, tmp_path / "paper128", progress=False).checkpoint
+    rows = INPAINTING(large, also=(str(centre_model),), limit=2, classical=False, results_dir=str(tmp_path),
+                      progress=False)
+    assert [r["model"] for r in rows] == ["paper-128", "small-32"]
+    assert all(0 < r["psnr_db"] < 100 and r["note"] == "" for r in rows)  # every hole pixel inside the centre

@@ -163,3 +163,10 @@ def make_holes(mask: MaskConfig, model_size: int, shapes: list[tuple[int, int]],
     full = [F.interpolate(h[None, None], size=shape, mode="nearest")[0, 0].bool().numpy()
             for h, shape in zip(small, shapes, strict=True)]
     return [h.bool().numpy() for h in small], full
+
+
+def hole_at_size(hole: np.ndarray, size: int) -> np.ndarray:
+    """A full-size hole (H, W) at a model's square input size: a pixel is missing there when any of the pixels
+    it covers is, so the model never sees a pixel of the hole."""
+    resized = F.interpolate(torch.from_numpy(hole.astype(np.float32))[None, None], size=(size, size), mode="area")
+    return resized[0, 0].numpy() > 0

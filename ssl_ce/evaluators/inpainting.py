@@ -22,7 +22,7 @@ from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import all_images
 from ssl_ce.data.folder import list_images
 from ssl_ce.data.images import load_image_any_size
-from ssl_ce.data.masks import make_holes
+from ssl_ce.data.masks import hole_at_size, make_holes
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators.common import (
     Evaluator,
@@ -116,15 +116,16 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
         eval_data = data_cfg.source
     holes_small, holes = make_holes(mask_cfg, main.size, [o.shape[:2] for o in originals], seed)
     results: dict[str, tuple[list[np.ndarray], str, ModelInpainter | None]] = {}
-    for model in models:
+    for model in models:  # a model of another input size (--also) sees the same holes at its own size
+        small = holes_small if model.size == main.size else [hole_at_size(h, model.size) for h in holes]
         note = ""
         if model.config.mask.type != mask:
             note = f"generalisation: trained with {model.config.mask.type} holes, tested with {mask}"
-        outside = model.outside_fraction(holes_small)
+        outside = model.outside_fraction(small)
         if outside > 0:
             note += (f"{'; ' if note else ''}{100 * outside:.0f}% of hole pixels lie outside the centre this "
                      "model predicts and were filled with the context mean")
-        results[model.name] = (model(originals, holes_small, holes), note, model)
+        results[model.name] = (model(originals, small, holes), note, model)
     if options.classical:
         for name, inpaint in CLASSICAL.items():
             results[name] = ([inpaint(o, h) for o, h in zip(originals, holes, strict=True)], "", None)
