@@ -121,36 +121,38 @@ def run_report(budget_name: str, out: Path, runs: Path, data_root: str | None, d
             train_rows.append({"name": name, "seed": seed, "steps": result.step,
                                "minutes": (time.perf_counter() - start) / 60, "loss_curve": run / "loss_curve.png"})
 
-    def evaluate(evaluator_name: str, checkpoint: Path, name: str, seed: int, **options: Any) -> list[dict[str, Any]]:
+    def evaluate(evaluator_name: str, checkpoint: Path, name: str, **options: Any) -> list[dict[str, Any]]:
+        """The evaluator's rows on test, appended to the report's table and tagged with the run's name (each
+        row already carries its pretraining seed)."""
         evaluator = EVALUATORS.get(evaluator_name)
         rows = evaluator(checkpoint, results_dir=tables, progress=progress, device=device, split="test", **options)
         append_rows(results_path(tables, evaluator), evaluator.columns, rows)
-        return [{"name": name, "pretrain_seed": seed, **row} for row in rows]
+        return [{"name": name, **row} for row in rows]
 
     rows = ReportRows(train_rows, [], [], [], [], [])
     first = budget.seeds[0]
     for (name, seed), ckpt in checkpoints.items():
         log(f"evaluate {name}, seed {seed}")
         for labels in budget.linear_labels:
-            rows.classification.extend(evaluate("classification", ckpt, name, seed, protocol="linear",
+            rows.classification.extend(evaluate("classification", ckpt, name, protocol="linear",
                                                 labels_per_class=labels))
-        rows.classification.extend(evaluate("classification", ckpt, name, seed, protocol="finetune",
+        rows.classification.extend(evaluate("classification", ckpt, name, protocol="finetune",
                                             labels_per_class=budget.finetune_labels,
                                             finetune_epochs=budget.finetune_epochs))
-        rows.knn.extend(evaluate("nn-retrieval", ckpt, name, seed, mode="knn"))
+        rows.knn.extend(evaluate("nn-retrieval", ckpt, name, mode="knn"))
         if seed == first and name in (INPAINTING_CE, "autoencoder", "random init"):
-            rows.context.extend(evaluate("nn-retrieval", ckpt, name, seed, mode="context",
+            rows.context.extend(evaluate("nn-retrieval", ckpt, name, mode="context",
                                          queries=budget.context_queries))
     log("inpainting: every model and every classical inpainter on the same centre holes, each seed")
     for seed in budget.seeds:
         trained = [str(checkpoints[n, seed]) for n in RUNS if n not in ("random init", INPAINTING_CE)
                    and METHODS.get(RUNS[n]["method.name"]).inpaints]
-        rows.inpainting.extend(evaluate("inpainting", checkpoints[INPAINTING_CE, seed], INPAINTING_CE, seed,
+        rows.inpainting.extend(evaluate("inpainting", checkpoints[INPAINTING_CE, seed], INPAINTING_CE,
                                         mask="center", limit=budget.inpainting_images, also=tuple(trained),
                                         classical=seed == first))
     log("mask matrix: centre and random-region models on every hole type (first seed)")
     for mask in MASKS.names():
-        rows.mask_matrix.extend(evaluate("inpainting", checkpoints[INPAINTING_CE, first], INPAINTING_CE, first,
+        rows.mask_matrix.extend(evaluate("inpainting", checkpoints[INPAINTING_CE, first], INPAINTING_CE,
                                          mask=mask, limit=budget.inpainting_images,
                                          also=(str(checkpoints[FEATURE_CE, first]),)))
     minutes = (time.perf_counter() - started) / 60
