@@ -11,20 +11,19 @@ pretraining seeds and the margins' 95 % intervals. Writes results/features_<data
 
 `--split val` (the default) is for choosing the budget and recipe; the committed table is made once with
 `--split test` after that. Runs are kept in --runs DIR; a run that already reached its budget is reused and an
-unfinished one resumed, so the benchmark continues across sessions.
+unfinished one resumed, and every evaluation's rows are kept (runs/.../evaluations/), so the benchmark continues
+across sessions without repeating work or scoring test twice.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import pandas as pd
 
 from ssl_ce.config import load_config
-from ssl_ce.evaluators.classification import CLASSIFICATION
-from ssl_ce.evaluators.nn_retrieval import NN_RETRIEVAL
+from ssl_ce.evaluators.records import evaluate_once
 from ssl_ce.report import feature_table, margins_table, mean_std_table, run_dir_name, train_or_resume
 from ssl_ce.results import markdown_table
 
@@ -40,6 +39,21 @@ METHODS = {
     "supervised": {"method.name": "supervised"},
 }
 BASELINES = ("autoencoder", "denoising autoencoder", "random init", "rotation")
+
+
+def score(checkpoint: Path, records: Path, args: argparse.Namespace) -> tuple[list[dict], float]:
+    """Linear probe (all labels, 100 per class), fine-tuning and k-NN rows of one encoder, and their seconds."""
+    calls = [("classification", {"protocol": "linear", "labels_per_class": None}),
+             ("classification", {"protocol": "linear", "labels_per_class": 100}),
+             ("classification", {"protocol": "finetune", "labels_per_class": args.finetune_labels,
+                                 "finetune_epochs": args.finetune_epochs}),
+             ("nn-retrieval", {})]
+    rows, seconds = [], 0.0
+    for evaluator, options in calls:
+        made, took = evaluate_once(records, evaluator, checkpoint, split=args.split, progress=False, **options)
+        rows += made
+        seconds += took
+    return rows, seconds
 
 
 def main() -> None:
@@ -59,32 +73,24 @@ def main() -> None:
     args = parser.parse_args()
     runs = Path(args.runs or REPO / "runs" / f"features_{args.dataset}")
     results = Path(args.results)
-    started = time.perf_counter()
     classification, knn, timing = [], [], []
     for name in args.methods:
         for seed in args.seeds:
             cfg = load_config(DATASETS[args.dataset], {**METHODS[name], "data.root": args.data_root,
                                                        "train.epochs": args.epochs, "train.seed": seed})
-            start = time.perf_counter()
-            checkpoint = train_or_resume(cfg, runs / f"{run_dir_name(name)}-seed{seed}").checkpoint
-            pretrain_s = time.perf_counter() - start
-            start = time.perf_counter()
+            result = train_or_resume(cfg, runs / f"{run_dir_name(name)}-seed{seed}", progress=False)
             tag = {"name": name, "pretrain_seed": seed}
-            for per_class in (None, 100):
-                classification += [{**tag, **r} for r in CLASSIFICATION(
-                    checkpoint, protocol="linear", labels_per_class=per_class, split=args.split, progress=False)]
-            classification += [{**tag, **r} for r in CLASSIFICATION(
-                checkpoint, protocol="finetune", labels_per_class=args.finetune_labels,
-                finetune_epochs=args.finetune_epochs, split=args.split, progress=False)]
-            knn += [{**tag, **r} for r in NN_RETRIEVAL(checkpoint, split=args.split, progress=False)
-                    if r["features"] == "encoder"]
-            timing.append({**tag, "pretrain_s": round(pretrain_s, 1), "eval_s": round(time.perf_counter() - start, 1)})
+            rows, eval_s = score(result.checkpoint, runs / "evaluations", args)
+            classification += [{**tag, **row} for row in rows if "protocol" in row]
+            knn += [{**tag, **row} for row in rows if row.get("features") == "encoder"]
+            pretrain_s = result.train_seconds or float("nan")
+            timing.append({**tag, "pretrain_s": round(pretrain_s, 1), "eval_s": round(eval_s, 1)})
             print(f"{name:32s} seed {seed}: pretrain {pretrain_s / 60:.1f} min", flush=True)
     per_seed = feature_table(classification, knn)
     stem = results / f"features_{args.dataset}"
     results.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(classification + knn).to_csv(stem.with_suffix(".csv"), index=False)
-    total_min = (time.perf_counter() - started) / 60
+    total_min = sum(t["pretrain_s"] + t["eval_s"] for t in timing) / 60  # over every session that worked on it
     ours = [n for n in ("context encoder (random region)", "context encoder (centre)") if n in args.methods]
     baselines = tuple(b for b in BASELINES if b in args.methods)
     margins = "".join(f"\n\n### {n} minus each baseline (95 % interval)\n\n"

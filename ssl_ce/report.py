@@ -12,7 +12,6 @@ an unfinished one resumed, so an interrupted report continues where it stopped.
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from ssl_ce.checkpoint import CHECKPOINT_NAME
 from ssl_ce.config import Config, load_config, shipped_config
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators.common import results_path
+from ssl_ce.evaluators.records import evaluate_once
 from ssl_ce.plots import plot_mask_matrix
 from ssl_ce.provenance import git_commit
 from ssl_ce.registries import EVALUATORS, MASKS, METHODS
@@ -101,7 +101,6 @@ def run_report(budget_name: str, out: Path, runs: Path, data_root: str | None, d
     if budget.needs_data_root and data_root is None:
         raise SslCeError(f"--budget {budget_name} trains on CIFAR-10: give --data-root (the folder holding "
                          "cifar-10-batches-py)")
-    started = time.perf_counter()
     tables = out / f"report-{budget_name}"
     for csv in tables.glob("*.csv"):  # a report's tables describe one run of it, never an accumulation
         csv.unlink()
@@ -114,18 +113,23 @@ def run_report(budget_name: str, out: Path, runs: Path, data_root: str | None, d
                                                               "train.seed": seed, "train.device": device,
                                                               **budget.overrides})
             run = runs / f"{run_dir_name(name)}-seed{seed}"
-            start = time.perf_counter()
             log(f"pretrain {name}, seed {seed} -> {run}")
             result = train_or_resume(cfg, run, progress)
             checkpoints[name, seed] = result.checkpoint
-            train_rows.append({"name": name, "seed": seed, "steps": result.step,
-                               "minutes": (time.perf_counter() - start) / 60, "loss_curve": run / "loss_curve.png"})
+            train_rows.append({"name": name, "seed": seed, "steps": result.step, "seconds": result.train_seconds,
+                               "loss_curve": run / "loss_curve.png"})
+
+    eval_seconds = 0.0
 
     def evaluate(evaluator_name: str, checkpoint: Path, name: str, **options: Any) -> list[dict[str, Any]]:
         """The evaluator's rows on test, appended to the report's table and tagged with the run's name (each
-        row already carries its pretraining seed)."""
+        row already carries its pretraining seed). Rows already made for these files and options are read back
+        from `runs`, so an interrupted report neither repeats nor re-scores an evaluation."""
+        nonlocal eval_seconds
         evaluator = EVALUATORS.get(evaluator_name)
-        rows = evaluator(checkpoint, results_dir=tables, progress=progress, device=device, split="test", **options)
+        rows, seconds = evaluate_once(runs / "evaluations", evaluator_name, checkpoint, results_dir=tables,
+                                      progress=progress, device=device, split="test", **options)
+        eval_seconds += seconds
         append_rows(results_path(tables, evaluator), evaluator.columns, rows)
         return [{"name": name, **row} for row in rows]
 
@@ -155,7 +159,8 @@ def run_report(budget_name: str, out: Path, runs: Path, data_root: str | None, d
         rows.mask_matrix.extend(evaluate("inpainting", checkpoints[INPAINTING_CE, first], INPAINTING_CE,
                                          mask=mask, limit=budget.inpainting_images,
                                          also=(str(checkpoints[FEATURE_CE, first]),)))
-    minutes = (time.perf_counter() - started) / 60
+    # the compute the report took, summed over every process that worked on it (runs and evaluations resume)
+    minutes = (sum(row["seconds"] or 0.0 for row in train_rows) + eval_seconds) / 60
     return write_report(ReportRun(budget_name, budget, out, tables, minutes, data_root), rows)
 
 
@@ -226,7 +231,8 @@ def write_report(run: ReportRun, rows: ReportRows) -> Path:
     for row in rows.train:
         curve = curves / f"{run_dir_name(row['name'])}-seed{row['seed']}.png"
         link = f"[png]({_rel(curve, out)})" if curve.exists() else "not trained"
-        lines.append(f"| {row['name']} | {row['seed']} | {row['steps']} | {row['minutes']:.1f} | {link} |")
+        minutes = "unknown" if row["seconds"] is None else f"{row['seconds'] / 60:.1f}"
+        lines.append(f"| {row['name']} | {row['seed']} | {row['steps']} | {minutes} | {link} |")
     lines.append("")
     report = out / "REPORT.md"
     report.write_text("\n".join(lines))

@@ -44,6 +44,11 @@ def test_report_runs_every_method_and_evaluator_and_reuses_finished_runs(tmp_pat
     checkpoints = sorted(runs.glob("*/checkpoint.safetensors"))
     assert len(checkpoints) == 2 * len(RUNS)
     before = [load_checkpoint(p, prefixes=()).step for p in checkpoints]
-    run_report("tiny", out, runs, None, progress=False, log=lambda _: None)  # finished runs are not retrained
-    assert [load_checkpoint(p, prefixes=()).step for p in checkpoints] == before
+    records = {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")}
+    assert records  # every evaluation's rows are kept beside the runs
+
+    again = run_report("tiny", out, runs, None, progress=False, log=lambda _: None)
+    assert [load_checkpoint(p, prefixes=()).step for p in checkpoints] == before  # finished runs are not retrained
+    assert {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")} == records  # nor re-scored
+    assert again.read_text() == text  # the same report, its minutes included: they are the runs' recorded times
     assert len(pd.read_csv(tables / "classification.csv")) == 4 * len(RUNS)  # tables replaced, not appended

@@ -12,6 +12,7 @@ from ssl_ce.data.batches import random_shift
 from ssl_ce.errors import SslCeError
 from ssl_ce.models import build_model
 from ssl_ce.training import train
+from ssl_ce.training.loop import TRAIN_SECONDS
 from ssl_ce.training.schedule import epoch_end_due, learning_rate
 
 from .conftest import REPO, SHARED_DATA, tiny_config
@@ -89,11 +90,13 @@ def test_resume_continues_at_the_saved_step_with_the_same_state(tmp_path: Path) 
     assert saved.step == 3
     result = train(full, tmp_path / "split", resume=True, progress=False)
     assert result.step == 8
+    first_part = float(saved.tensors[f"extra.{TRAIN_SECONDS}"])
+    assert 0 < first_part < result.train_seconds  # the wall time adds up over both processes
 
     a = load_checkpoint(tmp_path / "full" / "checkpoint.safetensors")
     b = load_checkpoint(tmp_path / "split" / "checkpoint.safetensors")
     assert a.tensors.keys() == b.tensors.keys()
-    for key in a.tensors:
+    for key in a.tensors.keys() - {f"extra.{TRAIN_SECONDS}"}:  # everything but the wall time is bit-identical
         assert torch.allclose(a.tensors[key].float(), b.tensors[key].float(), atol=1e-6), key
     steps = pd.read_csv(tmp_path / "split" / "metrics.csv")["step"].tolist()
     assert steps == list(range(1, 9))
@@ -103,6 +106,7 @@ def test_resume_continues_at_the_saved_step_with_the_same_state(tmp_path: Path) 
     full_rec = pd.read_csv(tmp_path / "full" / "metrics.csv")["rec"]
     split_rec = pd.read_csv(tmp_path / "split" / "metrics.csv")["rec"]
     assert ((full_rec - split_rec).abs() < 1e-5).all()
+    assert train(full, tmp_path / "split", resume=True, progress=False).train_seconds == result.train_seconds
 
 
 def test_cosine_schedule_starts_at_the_base_rate_and_decays_to_zero() -> None:

@@ -37,6 +37,8 @@ from ssl_ce.training.run_log import EpochPictures, StepLog, write_run_info
 from ssl_ce.training.schedule import average_due, epoch_end_due, set_learning_rates
 from ssl_ce.training.warm_start import init_from
 
+TRAIN_SECONDS = "train_seconds"  # checkpoint extra: wall time so far, so a resumed run still knows its total
+
 
 @dataclass
 class TrainResult:
@@ -48,6 +50,8 @@ class TrainResult:
     last_losses: dict[str, float]
     main_process: bool = True  # False on torchrun ranks other than 0
     averaged: Path | None = None  # the weight-averaged generator (train.average_epochs > 0)
+    train_seconds: float | None = None  # wall time up to the last checkpoint, over every process that worked on
+    # the run (None: a run resumed from a checkpoint written before this was recorded)
 
 
 def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool = True) -> TrainResult:
@@ -58,6 +62,7 @@ def train(cfg: Config, out_dir: str | Path, resume: bool = False, progress: bool
 
 
 def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
+    started = time.perf_counter()
     ddp = setup_distributed()
     device = resolve_device(cfg.train.device, ddp)
     ckpt_path = out / CHECKPOINT_NAME
@@ -88,9 +93,9 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
         modules["discriminator"] = method.discriminator
     place_modules(modules.values(), device, cfg.train.channels_last)
     optimizers = make_optimizers(method, cfg, device)
-    step, average, initialised = 0, WeightAverage(), None
+    step, average, initialised, seconds_before = 0, WeightAverage(), None, 0.0
     if resume:
-        step, average = _restore(ckpt_path, modules, optimizers, device)
+        step, average, seconds_before = _restore(ckpt_path, modules, optimizers, device)
     elif cfg.train.init_from:
         initialised = init_from(cfg.train.init_from, modules)
     unwrapped = copy.copy(method)  # keeps the unwrapped nets: rank 0 alone draws the grids
@@ -99,10 +104,16 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.train.precision == "fp16")
     autocast = autocast_context(cfg.train.precision, device)
 
+    saved_seconds = seconds_before  # the run's wall time as its latest checkpoint records it
+
     def save(at_step: int) -> None:
+        nonlocal saved_seconds
+        if seconds_before is not None:
+            saved_seconds = seconds_before + time.perf_counter() - started
         if ddp.main:
+            timing = {} if saved_seconds is None else {TRAIN_SECONDS: torch.tensor(saved_seconds, dtype=torch.float64)}
             save_checkpoint(ckpt_path, cfg, at_step, at_step // steps_per_epoch, modules, optimizers,
-                            {"torch_rng": torch.get_rng_state(), **average.extras()})
+                            {"torch_rng": torch.get_rng_state(), **average.extras(), **timing})
 
     # The run's records: config.yaml, run.json, then metrics and pictures as it goes.
     if ddp.main:
@@ -124,14 +135,15 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
         else None
 
     if not method.trains:  # random init: the initialised weights are the result
-        save(0)
+        if not resume:
+            save(0)
         log.close()
-        return TrainResult(out, ckpt_path, 0, 0, 0.0, {}, ddp.main)
+        return TrainResult(out, ckpt_path, 0, 0, 0.0, {}, ddp.main, train_seconds=saved_seconds)
 
     # The steps.
     for module in modules.values():
         module.train()
-    started, first_step = time.perf_counter(), step
+    steps_started, first_step = time.perf_counter(), step
     try:
         while step < total_steps:
             for images, labels in _rest_of_epoch(train_set, cfg, step, steps_per_epoch, total_steps, ddp, device):
@@ -159,15 +171,15 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
     log.close()
 
     # The end: the averaged generator, if asked for, and the numbers the caller prints.
-    rate = (step - first_step) * images_per_step / max(time.perf_counter() - started, 1e-9)
-    averaged = None
-    if average.count and ddp.main:
-        averaged = out / AVERAGED_NAME
+    rate = (step - first_step) * images_per_step / max(time.perf_counter() - steps_started, 1e-9)
+    averaged = out / AVERAGED_NAME if average.count and ddp.main else None
+    if averaged is not None and (step > first_step or not averaged.exists()):  # a finished run's file is kept
         write_averaged(averaged, average, unwrapped, train_set, cfg, device, step, step // steps_per_epoch, autocast)
     if ddp.world > 1:
         dist.barrier()
         dist.destroy_process_group()
-    return TrainResult(out, ckpt_path, step, step // steps_per_epoch, rate, log.last, ddp.main, averaged)
+    return TrainResult(out, ckpt_path, step, step // steps_per_epoch, rate, log.last, ddp.main, averaged,
+                       saved_seconds)
 
 
 def train_step(method: Method, batch: Batch, optimizers: dict[str, torch.optim.Optimizer],
@@ -202,15 +214,17 @@ def _check_start(cfg: Config, out: Path, resume: bool, device: torch.device) -> 
 
 
 def _restore(path: Path, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
-             device: torch.device) -> tuple[int, WeightAverage]:
-    """Nets, optimisers, the global RNG and the running weight average as the checkpoint left them."""
+             device: torch.device) -> tuple[int, WeightAverage, float | None]:
+    """Nets, optimisers, the global RNG and the running weight average as the checkpoint left them, and the
+    seconds spent training so far (None in a checkpoint written before they were recorded)."""
     ckpt = load_checkpoint(path)
     for name, module in modules.items():
         load_module(module, ckpt.module_state(name), f"{name} in {path}")
     for name, optimizer in optimizers.items():
         restore_optimizer(optimizer, ckpt.optimizer_state(name))
     torch.set_rng_state(ckpt.tensors["extra.torch_rng"])
-    return ckpt.step, WeightAverage.from_checkpoint(ckpt.tensors, device)
+    seconds = ckpt.tensors.get(f"extra.{TRAIN_SECONDS}")
+    return ckpt.step, WeightAverage.from_checkpoint(ckpt.tensors, device), None if seconds is None else float(seconds)
 
 
 def _wrap_distributed(method: Method, ddp: Dist, device: torch.device) -> None:

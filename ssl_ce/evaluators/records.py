@@ -1,0 +1,60 @@
+"""Evaluations that are made once: an evaluator's rows and wall time kept on disk, so a long comparison that is
+interrupted neither repeats work nor scores the test split a second time when it continues."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ssl_ce.checkpoint import atomic_write_bytes
+from ssl_ce.registries import EVALUATORS
+
+
+def evaluate_once(records: Path, evaluator_name: str, checkpoint: Path, **options: Any) -> tuple[list[dict], float]:
+    """The evaluator's rows for `checkpoint` and `options`, and the seconds they took: computed and kept under
+    `records` the first time, read back from there afterwards."""
+    record = EvaluationRecord.for_call(records, evaluator_name, checkpoint, options)
+    if not record.done():
+        start = time.perf_counter()
+        rows = EVALUATORS.get(evaluator_name)(checkpoint, **options)
+        record.save(rows, time.perf_counter() - start)
+    return record.load()
+
+
+@dataclass(frozen=True)
+class EvaluationRecord:
+    """One evaluation's rows and wall time in a JSON file. Its name is a hash of the
+    evaluator, its options and the identity (path, size, modification time) of every checkpoint it reads, so
+    a retrained run is evaluated again while a finished evaluation is never repeated on the test split."""
+
+    path: Path
+
+    @classmethod
+    def for_call(cls, records: Path, evaluator: str, checkpoint: Path, options: dict[str, Any]) -> EvaluationRecord:
+        files = [Path(checkpoint), *map(Path, options.get("also", ()))]
+        shown = {k: v for k, v in options.items() if k != "progress"}  # bars do not change numbers
+        identity = [evaluator, json.dumps(shown, sort_keys=True, default=str),
+                    *(f"{f.resolve()}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)]
+        digest = hashlib.sha1("\n".join(identity).encode()).hexdigest()[:16]
+        return cls(records / f"{evaluator}-{Path(checkpoint).parent.name}-{digest}.json")
+
+    def done(self) -> bool:
+        return self.path.exists()
+
+    def save(self, rows: list[dict[str, Any]], seconds: float) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"seconds": seconds, "rows": rows}, default=_plain)
+        atomic_write_bytes(self.path, text.encode())
+
+    def load(self) -> tuple[list[dict[str, Any]], float]:
+        record = json.loads(self.path.read_text())
+        return record["rows"], record["seconds"]
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what evaluators put in rows besides str/int/float: numpy scalars and paths."""
+    return value.item() if hasattr(value, "item") else str(value)
