@@ -14,23 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from ssl_ce import __version__
-from ssl_ce.config import Config, apply_overrides, config_from_dict, load_config
+from ssl_ce.config import Config, apply_overrides, config_from_dict, load_config, parse_overrides
 from ssl_ce.errors import Interrupted, SslCeError
 from ssl_ce.evaluators.common import RegistryChoice
 from ssl_ce.registries import DATASETS, EVALUATORS, MASKS, METHODS, MODELS
-
-
-def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
-    overrides = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SslCeError(f"--set {item!r} must look like section.key=value")
-        overrides[key.strip()] = yaml.safe_load(value)
-    return overrides
 
 
 def resolve_pretrain_config(config: str | None, out: Path, resume: bool, overrides: dict[str, Any]) -> Config:
@@ -87,7 +76,7 @@ def pretrain(config: str | None, out: str | None, resume: bool, sets: tuple[str,
             "device": "train.device", "seed": "train.seed", "init_from": "train.init_from",
             "tensorboard": "train.tensorboard"}
     overrides = {keys[name]: value for name, value in options.items() if value is not None}
-    overrides.update(_parse_set(sets))
+    overrides.update(parse_overrides(sets))
     if out is None:
         if resume:
             raise SslCeError("--resume needs --out DIR, the run directory to continue")

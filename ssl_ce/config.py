@@ -260,6 +260,17 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     return config_from_dict(apply_overrides(raw, overrides or {}))
 
 
+def parse_overrides(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """`--set section.key=value` items as overrides, each value read as YAML (so 0 is a number, null is None)."""
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SslCeError(f"--set {item!r} must look like section.key=value")
+        overrides[key.strip()] = yaml.safe_load(value)
+    return overrides
+
+
 def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """Sets each dotted `section.key` override in the raw config mapping (in place) and returns it."""
     for dotted, value in overrides.items():
