@@ -5,7 +5,7 @@ epoch ends of a run (`train.average_epochs`), written beside its checkpoint as `
 
 Why: at a constant or slowly decaying rate each epoch ends at a different noisy point around the same minimum;
 their mean lies nearer its centre and generalises better than any one of them (CIFAR-10 centre holes: +0.11 dB
-PSNR over the run's own last weights at a constant rate, results/README.md). Batch-norm statistics are not
+PSNR over the run's own last weights at a constant rate, results/history/README.md). Batch-norm statistics are not
 averaged but measured again with the averaged weights: the mean of the statistics is not the statistics of the
 mean network.
 
