@@ -11,10 +11,13 @@ centre mask, synthetic images) as:
 - `ssl-ce default`: what `ssl-ce pretrain` does unless told otherwise (the TrainConfig defaults).
 
 Model FLOPs per step are counted once with torch's FlopCounterMode (forward + backward of both nets), so every
-row shows its model FLOP/s and the fraction of this machine's measured matmul peak for its precision.
+row shows its model FLOP/s and the fraction of this machine's measured matmul peak for its precision. Every
+variant is timed `--repeats` times (all variants, then all again), each time the median of `--steps` steps; a
+row gives the mean of those medians and their spread, and names the CPU or GPU, the commit and torch.
 Prints a table and writes results/throughput.csv.
 
-    python benchmarks/throughput.py [--models small-32 paper-128 alexnet-227] [--steps 5] [--device auto] [--batch N]
+    python benchmarks/throughput.py [--models small-32 paper-128 alexnet-227] [--steps 20] [--repeats 2]
+                                    [--device auto] [--batch N]
                                     [--update]   # replace only these models' rows in results/throughput.csv
 """
 
@@ -39,7 +42,7 @@ from ssl_ce.methods import build_method, output_region
 from ssl_ce.methods.losses import masked_l2
 from ssl_ce.models import build_model, input_size
 from ssl_ce.models.dense import matmul_bottleneck
-from ssl_ce.provenance import environment, git_commit
+from ssl_ce.provenance import environment
 from ssl_ce.runtime import Dist, autocast_context, place_modules, resolve_device
 from ssl_ce.training.loop import train_step
 from ssl_ce.training.optim import compile_modules, make_optimizers
@@ -56,7 +59,7 @@ def matmul_peak(dtype: torch.dtype, device: torch.device, repeats: int = 5) -> f
     n = 8192 if device.type == "cuda" else 2048
     a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
     # cuDNN runs fp32 convolutions as TF32 unless told not to, so fp32 rows are judged against the TF32 peak
-    # (7.6x the true-fp32 one on an H100), not against a rate the convolutions never aim at.
+    # (several times the true-fp32 one on recent GPUs), not against a rate the convolutions never aim at.
     tf32 = device.type == "cuda" and dtype == torch.float32 and torch.backends.cudnn.allow_tf32
     saved = torch.backends.cuda.matmul.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = tf32 or saved
@@ -164,6 +167,16 @@ def measure(model: str, variant: Variant, device: torch.device, steps: int, warm
             "img_per_s": BATCH[model] / median, "step_ms": median * 1000}
 
 
+def combine(measured: tuple[dict, ...]) -> dict:
+    """One row from repeated measurements of a variant: the mean of their medians, each median, and the spread
+    (max - min over the mean), which says how far apart two rows must be to differ."""
+    rates = [m["img_per_s"] for m in measured]
+    mean = sum(rates) / len(rates)
+    return {**measured[0], "img_per_s": mean, "step_ms": sum(m["step_ms"] for m in measured) / len(measured),
+            "img_per_s_each": " / ".join(f"{r:.1f}" for r in rates),
+            "spread_pct": 100 * (max(rates) - min(rates)) / mean}
+
+
 Variant = tuple[str, TrainConfig | None, bool]  # label, train options (None: the reference step), matmul bottleneck
 
 
@@ -189,7 +202,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(BATCH))
     parser.add_argument("--batch", type=int, help="one batch size for every model instead of its config's (a GPU "
                         "is launch-bound at the configs' batches; a larger one shows what the hardware can do)")
-    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per measurement (their median counts)")
+    parser.add_argument("--repeats", type=int, default=2, help="measurements of every variant, interleaved")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--variants", nargs="+", help="only the variants whose label contains one of these")
@@ -212,23 +226,28 @@ def main() -> None:
     rows = []
     for model in args.models:
         flops = step_flops(model, device)
-        for variant in chosen:
-            row = measure(model, variant, device, args.steps, args.warmup)
+        # every variant once, then every variant again: drift over the run shows as spread, not as a ranking
+        passes = [[measure(model, variant, device, args.steps, args.warmup) for variant in chosen]
+                  for _ in range(args.repeats)]
+        for variant, measured in zip(chosen, zip(*passes, strict=True), strict=True):
+            row = combine(measured)
             row["model_gflop_per_step"] = flops / 1e9
             row["model_gflops"] = flops / (row["step_ms"] / 1000) / 1e9
             row["peak_gflops"] = peaks[row["precision"]]
             row["fraction_of_peak"] = row["model_gflops"] / row["peak_gflops"]
             rows.append(row)
-            print(f"{model:12s} {variant[0]:44s} {row['img_per_s']:8.1f} img/s  {row['model_gflops']:7.1f} GFLOP/s "
-                  f"({100 * row['fraction_of_peak']:.0f}% of {row['precision']} peak)", flush=True)
+            print(f"{model:12s} {variant[0]:44s} {row['img_per_s']:8.1f} img/s (spread {row['spread_pct']:.1f} %) "
+                  f"{row['model_gflops']:7.1f} GFLOP/s ({100 * row['fraction_of_peak']:.0f}% of {row['precision']} "
+                  "peak)", flush=True)
     frame = pd.DataFrame(rows)
     reference = frame[frame.variant == "reference fp32 eager"].set_index("model")["img_per_s"]
     frame["speedup_vs_reference"] = [r.img_per_s / reference[r.model] if r.model in reference else float("nan")
                                      for r in frame.itertuples()]
-    for key in ("device_name", "cpu_threads", "torch", "git_commit"):
-        frame[key] = env[key] if key != "git_commit" else git_commit()
+    for key in ("device_name", "cpu_features", "cpu_threads", "torch", "git_commit"):
+        frame[key] = env[key]
     frame["machine"] = platform.machine()
-    shown = ["model", "variant", "img_per_s", "step_ms", "model_gflops", "fraction_of_peak", "speedup_vs_reference"]
+    shown = ["model", "variant", "img_per_s", "spread_pct", "step_ms", "model_gflops", "fraction_of_peak",
+             "speedup_vs_reference"]
     print(frame[shown].round(3).to_string(index=False))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     if args.update and Path(args.out).exists():

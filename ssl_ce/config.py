@@ -139,6 +139,9 @@ class TrainConfig:
     precision: Literal["fp32", "bf16", "fp16"] = "bf16"
     channels_last: bool = True
     fused_adam: bool = True  # one fused kernel per optimiser step (CPU and CUDA)
+    # in-memory training images (CIFAR-10, photos, folders) live on a CUDA device as uint8 when they fit in a
+    # quarter of its free memory: flips, shifts and resizes run there, no host copy per step (no effect on a CPU)
+    data_on_device: bool = True
     compile: bool = False  # torch.compile the networks (see benchmarks/throughput.py for when it pays)
     seed: int = 0
     device: str = "auto"  # auto: CUDA when present, else CPU

@@ -41,13 +41,38 @@ def row_stamp() -> dict[str, str]:
 
 
 def environment(device: torch.device) -> dict[str, Any]:
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
     return {
         "ssl_ce": __version__, "git_commit": git_commit(), "python": sys.version.split()[0],
         "torch": torch.__version__, "numpy": np.__version__, "platform": platform.platform(),
         "device": str(device), "device_name": name, "cpu_threads": torch.get_num_threads(),
-        "command": command_line(),
+        "cpu_features": " ".join(cpu_features()), "command": command_line(),
     }
+
+
+CPU_FEATURES = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")  # what decides bf16 speed on a CPU
+
+
+def _cpuinfo() -> dict[str, str]:
+    """The first processor's fields of /proc/cpuinfo (empty where there is none)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    first = text.split("\n\n")[0]
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in first.splitlines())}
+
+
+def cpu_name() -> str:
+    """The CPU's model name (`Intel(R) Xeon(R) Processor`, `AMD EPYC ...`): CPUs of one architecture differ
+    several-fold in bf16 speed, so a speed figure names its CPU."""
+    return _cpuinfo().get("model name") or platform.processor() or platform.machine()
+
+
+def cpu_features() -> list[str]:
+    """Which of CPU_FEATURES the CPU reports (AMX and AVX-512 BF16 set the bf16 matmul peak)."""
+    flags = set(_cpuinfo().get("flags", "").split())
+    return [f for f in CPU_FEATURES if f in flags]
 
 
 def command_line() -> str:

@@ -8,6 +8,8 @@ import pytest
 import torch
 
 from ssl_ce.checkpoint import load_checkpoint
+from ssl_ce.data import build_dataset
+from ssl_ce.data.batches import make_batch, place_training_images, step_rng
 from ssl_ce.runtime import Dist, resolve_device
 from ssl_ce.training import train
 
@@ -29,3 +31,14 @@ def test_training_on_cuda_gives_finite_losses_and_a_checkpoint_that_loads_on_cpu
     assert result.step == 5 and all(torch.isfinite(torch.tensor(v)) for v in result.last_losses.values())
     ckpt = load_checkpoint(result.checkpoint)
     assert all(t.device.type == "cpu" for t in ckpt.tensors.values())
+
+
+def test_a_batch_made_from_images_on_the_gpu_is_the_batch_made_on_the_host() -> None:
+    cfg = tiny_config(data={"shift": 2})
+    photos = build_dataset(cfg.data, "train", 32)
+    on_gpu = place_training_images(photos, torch.device("cuda"), allowed=True)
+    assert on_gpu.device.type == "cuda"
+    indices = [0, 3, 5, 7]
+    host = make_batch(*photos.batch(indices), cfg, step_rng(0, 11), torch.device("cpu"), train=True)
+    gpu = make_batch(*on_gpu.batch(indices), cfg, step_rng(0, 11), torch.device("cuda"), train=True)
+    assert torch.equal(host.images, gpu.images.cpu()) and torch.equal(host.masks.hole, gpu.masks.hole.cpu())

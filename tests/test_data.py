@@ -9,6 +9,8 @@ from PIL import Image
 
 from ssl_ce.config import DataConfig
 from ssl_ce.data import build_dataset
+from ssl_ce.data.batches import place_training_images, random_flip, random_shift
+from ssl_ce.data.datasets import FileImages, TensorImages
 from ssl_ce.data.images import load_image
 from ssl_ce.data.photos import PHOTOS, load_photo, split_region
 from ssl_ce.data.splits import carve_val
@@ -180,3 +182,33 @@ def test_shared_cifar10_copy_loads_despite_its_md5() -> None:
     assert (len(train), len(test)) == (45_000, 10_000)  # 5,000 of the training images are val
     assert torch.bincount(train.labels).tolist() == [4500] * 10
     assert train.class_names[0] == "airplane"
+
+
+def test_training_images_move_to_a_cuda_device_only_when_held_in_memory_and_small(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    photos = build_dataset(DataConfig(source="photos"), "train", 32)
+    moved = []
+    monkeypatch.setattr(type(photos), "on_device", lambda self, device: moved.append(device) or self)
+    gpu = torch.device("cuda", 0)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (4 * photos.nbytes(), 10**12))
+    assert place_training_images(photos, gpu, allowed=True) is photos and moved == [gpu]  # a quarter fits
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (4 * photos.nbytes() - 1, 10**12))
+    place_training_images(photos, gpu, allowed=True)
+    place_training_images(photos, gpu, allowed=False)
+    place_training_images(photos, torch.device("cpu"), allowed=True)
+    assert moved == [gpu]  # too big, turned off, or no GPU: the images stay where they are
+    files = FileImages(write_images(tmp_path, 3), torch.zeros(3), ["x"], 32)
+    assert files.nbytes() is None and place_training_images(files, gpu, allowed=True) is files  # decoded on demand
+
+
+def test_flips_shifts_and_masks_follow_the_images_device() -> None:
+    """The random draws stay on the host; everything built from them lives where the images do (here the
+    meta device, which checks placement without a GPU)."""
+    images = torch.zeros(4, 3, 16, 16, dtype=torch.uint8, device="meta")
+    rng = torch.Generator().manual_seed(0)
+    shifted = random_shift(random_flip(images, rng), 2, rng)
+    assert shifted.device.type == "meta" and shifted.shape == images.shape and shifted.dtype == torch.uint8
+    dataset = TensorImages(torch.zeros(5, 3, 8, 8, dtype=torch.uint8), torch.arange(5), ["x"], 8)
+    on_meta = dataset.on_device(torch.device("meta"))
+    batch, labels = on_meta.batch([0, 2])
+    assert on_meta.device.type == "meta" and batch.device.type == "meta" and labels.shape == (2,)

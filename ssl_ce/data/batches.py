@@ -43,13 +43,26 @@ def epoch_batches(n: int, batch: int, seed: int, epoch: int, ddp: Dist | None = 
     return [order[s * per_step + ddp.rank * batch : s * per_step + (ddp.rank + 1) * batch] for s in range(steps)]
 
 
+DEVICE_MEMORY_SHARE = 0.25  # in-memory training images go to the GPU when they take at most this share of it
+
+
+def place_training_images(dataset: ImageDataset, device: torch.device, allowed: bool) -> ImageDataset:
+    """The training images on the CUDA device when they are held in memory and fit, so a step reads, flips,
+    shifts and resizes them there with no copy from the host (train.data_on_device); otherwise as they are."""
+    size = dataset.nbytes()
+    if not allowed or device.type != "cuda" or size is None:
+        return dataset
+    free, _ = torch.cuda.mem_get_info(device)
+    return dataset.on_device(device) if size <= DEVICE_MEMORY_SHARE * free else dataset
+
+
 def _pass_through(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     return batch  # datasets return whole batches (ImageDataset.batch)
 
 
 def iterate(dataset: ImageDataset, batches: list[list[int]], workers: int, pin: bool) -> Iterator:
     """(images, labels) for each list of indices, decoded in `workers` DataLoader processes when > 0."""
-    if workers == 0:
+    if workers == 0 or dataset.device.type != "cpu":  # images on a device are read there, not in workers
         return (dataset.batch(b) for b in batches)
     loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=workers,
                                          collate_fn=_pass_through, pin_memory=pin)
@@ -63,8 +76,9 @@ def to_model_input(images: torch.Tensor, device: torch.device, channels_last: bo
 
 
 def random_flip(images: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
-    """Each image mirrored left-right with probability 1/2."""
-    flip = torch.rand(len(images), generator=rng) < 0.5
+    """Each image mirrored left-right with probability 1/2. The draws come from `rng` on the host whatever
+    device the images are on, so a batch is the same on every device."""
+    flip = (torch.rand(len(images), generator=rng) < 0.5).to(images.device, non_blocking=True)
     return torch.where(flip[:, None, None, None], images.flip(-1), images)
 
 
@@ -77,10 +91,11 @@ def random_shift(images: torch.Tensor, shift: int, rng: torch.Generator) -> torc
     if shift >= min(h, w):
         raise SslCeError(f"data.shift {shift} must be smaller than the {h}x{w} training images")
     padded = F.pad(images.float(), (shift, shift, shift, shift), mode="reflect").to(images.dtype)
-    dy, dx = (torch.randint(0, 2 * shift + 1, (b,), generator=rng) for _ in range(2))
-    rows = (dy[:, None] + torch.arange(h))[:, :, None]  # (B, H, 1)
-    cols = (dx[:, None] + torch.arange(w))[:, None, :]  # (B, 1, W)
-    return padded[torch.arange(b)[:, None, None], :, rows, cols].permute(0, 3, 1, 2).contiguous()
+    device = images.device
+    dy, dx = (torch.randint(0, 2 * shift + 1, (b,), generator=rng).to(device, non_blocking=True) for _ in range(2))
+    rows = (dy[:, None] + torch.arange(h, device=device))[:, :, None]  # (B, H, 1)
+    cols = (dx[:, None] + torch.arange(w, device=device))[:, None, :]  # (B, 1, W)
+    return padded[torch.arange(b, device=device)[:, None, None], :, rows, cols].permute(0, 3, 1, 2).contiguous()
 
 
 def make_batch(images: torch.Tensor, labels: torch.Tensor, cfg: Config, rng: torch.Generator,

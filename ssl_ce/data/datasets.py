@@ -40,6 +40,19 @@ class ImageDataset(torch.utils.data.Dataset):
     def __getitems__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         return self.batch(indices)
 
+    @property
+    def device(self) -> torch.device:
+        """Where `batch` returns its tensors: the host, unless the images were moved (`on_device`)."""
+        return self.labels.device
+
+    def nbytes(self) -> int | None:
+        """Bytes the images take in memory, None when they are decoded on demand (they cannot move)."""
+        return None
+
+    def on_device(self, device: torch.device) -> ImageDataset:
+        """The same images held on `device` (only datasets that keep their images in memory can)."""
+        raise NotImplementedError(f"{type(self).__name__} decodes images on demand; it cannot live on {device}")
+
 
 class TensorImages(ImageDataset):
     """Images decoded once and held in memory (CIFAR-10, the built-in photos); resized per batch."""
@@ -49,8 +62,14 @@ class TensorImages(ImageDataset):
         self.images, self.labels, self.class_names, self.size = images, labels.long(), class_names, size
 
     def batch(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        index = torch.as_tensor(indices, dtype=torch.long)
+        index = torch.as_tensor(indices, dtype=torch.long, device=self.images.device)
         return resize_batch(self.images[index], self.size), self.labels[index]
+
+    def nbytes(self) -> int:
+        return self.images.numel() * self.images.element_size()
+
+    def on_device(self, device: torch.device) -> TensorImages:
+        return TensorImages(self.images.to(device), self.labels.to(device), self.class_names, self.size)
 
 
 class FileImages(ImageDataset):

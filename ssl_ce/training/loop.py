@@ -24,7 +24,7 @@ from torch import nn
 from ssl_ce.checkpoint import CHECKPOINT_NAME, load_checkpoint, load_module, save_checkpoint
 from ssl_ce.config import Config
 from ssl_ce.data import build_dataset
-from ssl_ce.data.batches import Batch, epoch_batches, iterate, make_batch, step_rng
+from ssl_ce.data.batches import Batch, epoch_batches, iterate, make_batch, place_training_images, step_rng
 from ssl_ce.errors import Interrupted, SslCeError
 from ssl_ce.methods import Method, build_method, output_region
 from ssl_ce.models import build_model, input_size
@@ -74,7 +74,7 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
 
     # Data: the training split, and the validation split for the epoch-end grid and the k-NN monitor (never test).
     size = input_size(cfg.model)
-    train_set = build_dataset(cfg.data, "train", size)
+    train_set = place_training_images(build_dataset(cfg.data, "train", size), device, cfg.train.data_on_device)
     grid_set = build_dataset(cfg.data, "val", size)
     images_per_step = cfg.train.batch_size * ddp.world
     steps_per_epoch = len(train_set) // images_per_step
