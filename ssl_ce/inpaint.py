@@ -37,12 +37,13 @@ GRID_IMAGES = 8
 def hole_windows(hole: np.ndarray) -> Iterator[tuple[np.ndarray, tuple[int, int, int]]]:
     """(one connected hole's pixels, its window (top, left, side)) for every connected hole, largest first."""
     labels, count = ndimage.label(hole)
-    parts = [labels == i for i in range(1, count + 1)]
-    for part in sorted(parts, key=lambda p: -int(p.sum())):
-        rows, cols = np.nonzero(part)
-        side = 2 * max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1)
-        centre_y, centre_x = (rows.min() + rows.max() + 1) // 2, (cols.min() + cols.max() + 1) // 2
-        yield part, (int(centre_y - side // 2), int(centre_x - side // 2), int(side))
+    boxes = ndimage.find_objects(labels)
+    sizes = ndimage.sum_labels(hole, labels, range(1, count + 1)) if count else np.zeros(0)
+    for i in np.argsort(-sizes, kind="stable"):  # one full-size mask at a time: a photo may have many holes
+        rows, cols = boxes[i]
+        side = 2 * max(rows.stop - rows.start, cols.stop - cols.start)
+        centre_y, centre_x = (rows.start + rows.stop) // 2, (cols.start + cols.stop) // 2
+        yield labels == i + 1, (int(centre_y - side // 2), int(centre_x - side // 2), int(side))
 
 
 def _window(image: np.ndarray, top: int, left: int, side: int) -> np.ndarray:
