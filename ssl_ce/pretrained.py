@@ -13,6 +13,7 @@ from torch import nn
 
 from ssl_ce.checkpoint import Checkpoint, load_checkpoint, load_module
 from ssl_ce.config import Config
+from ssl_ce.data.batches import to_uint8
 from ssl_ce.data.masks import Region
 from ssl_ce.errors import SslCeError
 from ssl_ce.inpainters import mean_fill
@@ -98,7 +99,7 @@ class ModelInpainter:
                                    align_corners=False) / 127.5 - 1
             canvas = self.region.paste(canvas.to(self.device), pred.float())  # mean colour outside its region
             full = F.interpolate(canvas, size=(h, w), mode="bilinear", align_corners=False)
-            full = ((full[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().byte().cpu().numpy()
+            full = to_uint8(full[0]).permute(1, 2, 0).cpu().numpy()
             filled = image.copy()
             filled[hole] = full[hole]
             out.append(filled)

@@ -2,6 +2,7 @@ import itertools
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -13,6 +14,7 @@ from ssl_ce.errors import SslCeError
 from ssl_ce.models import build_model
 from ssl_ce.training import train
 from ssl_ce.training.loop import TRAIN_SECONDS
+from ssl_ce.training.run_log import shown_at
 from ssl_ce.training.schedule import epoch_end_due, learning_rate
 
 from .conftest import REPO, SHARED_DATA, tiny_config
@@ -243,3 +245,12 @@ def test_roads_128_trains_on_the_road_photos_at_128_px(tmp_path: Path) -> None:
     assert result.step == 20 and json.loads((tmp_path / "run" / "run.json").read_text())["train_images"] > 3700
     assert metrics["rec"].tail(5).mean() < metrics["rec"].head(5).mean()
     assert (tmp_path / "run" / "samples" / "epoch_001.png").is_file()
+
+
+def test_over_epochs_figure_keeps_log_spaced_epochs_and_the_latest(tmp_path: Path) -> None:
+    assert [e for e in range(1, 1001) if shown_at(e)] == [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
+    result = train(tiny_config(train={"epochs": 12}), tmp_path / "run", progress=False)
+    fills = sorted(f.name for f in (result.out_dir / "samples" / "fills").glob("*.npy"))
+    assert fills == ["epoch_001.npy", "epoch_002.npy", "epoch_005.npy", "epoch_010.npy", "latest_012.npy"]
+    assert np.load(result.out_dir / "samples" / "fills" / "epoch_001.npy").dtype == np.uint8
+    assert (result.out_dir / "samples" / "over_epochs.png").stat().st_size > 0

@@ -75,6 +75,11 @@ def to_model_input(images: torch.Tensor, device: torch.device, channels_last: bo
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """The inverse of `to_model_input`: a model's [-1, 1] output as uint8, rounded, on the same device."""
+    return images.float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
+
+
 def random_flip(images: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
     """Each image mirrored left-right with probability 1/2. The draws come from `rng` on the host whatever
     device the images are on, so a batch is the same on every device."""

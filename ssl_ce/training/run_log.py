@@ -16,10 +16,10 @@ from tqdm import tqdm
 
 from ssl_ce.checkpoint import CHECKPOINT_NAME
 from ssl_ce.config import Config
-from ssl_ce.data.batches import Batch
+from ssl_ce.data.batches import Batch, to_uint8
 from ssl_ce.errors import SslCeError
 from ssl_ce.methods import Method, method_spec
-from ssl_ce.plots import plot_loss_curves, save_inpainting_grid
+from ssl_ce.plots import plot_loss_curves, save_image_table, save_inpainting_grid
 from ssl_ce.training.health import CollapseMonitor, check_finite
 
 LOG_EVERY = 10  # steps between host syncs for logging (losses are kept on device in between)
@@ -161,8 +161,42 @@ class EpochPictures:
             what = method_spec(self.cfg).label(self.cfg)
             save_inpainting_grid(*shown, self.grid_batch.images, png,
                                  f"{self.cfg.model.name}, {what}, epoch {epoch} (step {step}), validation images")
+            self._over_epochs(epoch, *shown)
             if self.board is not None:
                 from PIL import Image
 
                 self.board.add_image("samples", np.asarray(Image.open(png).convert("RGB")), step, dataformats="HWC")
         plot_loss_curves(self.out / "metrics.csv", self.out / "loss_curve.png", self.steps_per_epoch)
+
+    def _over_epochs(self, epoch: int, masked: torch.Tensor, filled: torch.Tensor) -> None:
+        """samples/over_epochs.png: the same validation images filled at epochs 1, 2, 5, 10, 20, 50, ... and the
+        latest, side by side (the paper's code shows training this way). The fills of those epochs are kept in
+        samples/fills/ (a few hundred kB each) so the figure can be redrawn as the run goes on."""
+        fills = self.out / "samples" / "fills"
+        fills.mkdir(exist_ok=True)
+        for old in fills.glob("latest_*.npy"):
+            old.unlink()
+        name = f"epoch_{epoch:03d}.npy" if shown_at(epoch) else f"latest_{epoch:03d}.npy"
+        np.save(fills / name, _uint8(filled[:OVER_EPOCHS_IMAGES]))
+        kept = sorted(fills.glob("*.npy"), key=lambda f: int(f.stem.rsplit("_", 1)[1]))
+        columns = {"input": list(_uint8(masked[:OVER_EPOCHS_IMAGES]))}
+        columns.update({f"epoch {int(f.stem.rsplit('_', 1)[1])}": list(np.load(f)) for f in kept})
+        columns["original"] = list(_uint8(self.grid_batch.images[:OVER_EPOCHS_IMAGES]))
+        save_image_table(columns, self.out / "samples" / "over_epochs.png",
+                         f"{self.cfg.model.name}, {method_spec(self.cfg).label(self.cfg)}: validation images over "
+                         "training")
+
+
+OVER_EPOCHS_IMAGES = 6
+
+
+def shown_at(epoch: int) -> bool:
+    """Epochs 1, 2, 5, 10, 20, 50, 100, ...: a log-spaced record of training."""
+    while epoch >= 10 and epoch % 10 == 0:
+        epoch //= 10
+    return epoch in (1, 2, 5)
+
+
+def _uint8(images: torch.Tensor) -> np.ndarray:
+    """[-1, 1] (B, 3, H, W) -> uint8 (B, H, W, 3)."""
+    return to_uint8(images).permute(0, 2, 3, 1).cpu().numpy()
