@@ -24,6 +24,7 @@ EXPORT_FORMAT = "ssl-ce-export/1"  # weights only (see ssl_ce.export); read by t
 EXPORT_PREFIXES = {"encoder": "generator.encoder", "inpainter": "generator"}  # part -> checkpoint namespace
 CHECKPOINT_NAME = "checkpoint.safetensors"
 AVERAGED_FROM = "averaged_from"  # metadata of `ssl-ce average` files: the JSON list of their source files
+TRAIN_SECONDS = "train_seconds"  # extra of training checkpoints: the run's wall time so far, over every process
 
 
 def run_label(path: str | Path) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ssl_ce.checkpoint import AVERAGED_FROM, Checkpoint, load_checkpoint
+from ssl_ce.checkpoint import AVERAGED_FROM, TRAIN_SECONDS, Checkpoint, load_checkpoint
 from ssl_ce.export import recorded_evaluations, training_metrics, training_run
 from ssl_ce.methods import method_spec
 from ssl_ce.pretrained import encoder_from
@@ -40,7 +40,7 @@ def describe(path: Path, results_dir: Path = Path("results")) -> list[tuple[str,
         ("mask", cfg.mask.type),
         ("training data", cfg.data.source + (f" ({cfg.data.root})" if cfg.data.root else "")),
         ("trained", f"{ckpt.step} steps, {ckpt.epoch} epochs, batch {cfg.train.batch_size}, "
-                    f"{cfg.train.precision}, seed {cfg.train.seed}"),
+                    f"{cfg.train.precision}, seed {cfg.train.seed}" + _wall_time(ckpt)),
         ("ssl-ce", ckpt.metadata.get("trained_with_ssl_ce") or ckpt.metadata.get("ssl_ce_version", "")),
     ]
     run = json.loads(ckpt.metadata.get("training_run") or training_run(path) or "{}")
@@ -62,3 +62,9 @@ def describe(path: Path, results_dir: Path = Path("results")) -> list[tuple[str,
         lines.append(("evaluations", f"none recorded (looked in {results_dir}/)" if ckpt.part == "training"
                       else "none recorded at export time"))
     return lines
+
+
+def _wall_time(ckpt: Checkpoint) -> str:
+    """', 12.3 min' from the wall time a training checkpoint records (train_seconds), else nothing."""
+    seconds = ckpt.tensors.get(f"extra.{TRAIN_SECONDS}")
+    return "" if seconds is None else f", {float(seconds) / 60:.1f} min"

@@ -117,6 +117,7 @@ def test_export_records_evaluations_and_info_shows_them(trained: Path, tmp_path:
     assert lines["method"].startswith("context-encoder") and lines["trained"].startswith("3 steps")
     assert "export: encoder only" in lines["kind"]
     assert "rec" in lines["last losses"]
+    assert dict(describe(trained, tmp_path))["trained"].endswith(" min")  # the run's recorded wall time
 
 
 def test_cli_export_and_info(trained: Path, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from ssl_ce.checkpoint import CHECKPOINT_NAME, load_checkpoint, read_metadata
+from ssl_ce.checkpoint import CHECKPOINT_NAME, TRAIN_SECONDS, load_checkpoint, read_metadata
 from ssl_ce.data.images import load_image
 from ssl_ce.errors import SslCeError
 from ssl_ce.training import loop as train_module
@@ -64,7 +64,7 @@ def test_sigkill_then_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_p
     b = load_checkpoint(reference.checkpoint)
     assert a.step == b.step == steps
     assert a.tensors.keys() == b.tensors.keys()
-    for key in b.tensors.keys() - {f"extra.{train_module.TRAIN_SECONDS}"}:  # all but wall time: weights, BN, Adam, RNG
+    for key in b.tensors.keys() - {f"extra.{TRAIN_SECONDS}"}:  # all but wall time: weights, BN, Adam, RNG
         assert torch.equal(a.tensors[key], b.tensors[key]), key
     assert pd.read_csv(out / "metrics.csv")["step"].tolist() == list(range(1, steps + 1))
 

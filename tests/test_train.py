@@ -7,13 +7,12 @@ import pandas as pd
 import pytest
 import torch
 
-from ssl_ce.checkpoint import load_checkpoint, load_module
+from ssl_ce.checkpoint import TRAIN_SECONDS, load_checkpoint, load_module
 from ssl_ce.config import load_config
 from ssl_ce.data.batches import random_shift
 from ssl_ce.errors import SslCeError
 from ssl_ce.models import build_model
 from ssl_ce.training import train
-from ssl_ce.training.loop import TRAIN_SECONDS
 from ssl_ce.training.run_log import shown_at
 from ssl_ce.training.schedule import epoch_end_due, learning_rate
 

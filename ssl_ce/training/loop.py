@@ -21,7 +21,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from ssl_ce.checkpoint import CHECKPOINT_NAME, load_checkpoint, load_module, save_checkpoint
+from ssl_ce.checkpoint import CHECKPOINT_NAME, TRAIN_SECONDS, load_checkpoint, load_module, save_checkpoint
 from ssl_ce.config import Config
 from ssl_ce.data import build_dataset
 from ssl_ce.data.batches import Batch, epoch_batches, iterate, make_batch, place_training_images, step_rng
@@ -36,8 +36,6 @@ from ssl_ce.training.optim import compile_modules, make_optimizers, restore_opti
 from ssl_ce.training.run_log import EpochPictures, StepLog, write_run_info
 from ssl_ce.training.schedule import average_due, epoch_end_due, set_learning_rates
 from ssl_ce.training.warm_start import init_from
-
-TRAIN_SECONDS = "train_seconds"  # checkpoint extra: wall time so far, so a resumed run still knows its total
 
 
 @dataclass
