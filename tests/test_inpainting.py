@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from ssl_ce.config import MaskConfig
+from ssl_ce.data.folder import split_files
 from ssl_ce.data.masks import make_holes
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators import inpainting
@@ -97,6 +98,21 @@ def test_arbitrary_size_photos_and_the_generalisation_note(centre_model: Path, t
     assert "generalisation: trained with center holes, tested with random-block" in model_row["note"]
     assert all(np.isfinite(r["psnr_db"]) for r in rows)
     assert "nn-inpainting (HOG)" not in [r["inpainter"] for r in rows]  # no gallery for a folder of photos
+
+
+def test_a_folder_laid_out_in_splits_is_scored_on_the_split_asked_for(centre_model: Path, tmp_path: Path) -> None:
+    for split, count in (("train", 10), ("test", 3)):
+        for cls in ("a", "b"):
+            write_images(tmp_path / "roads" / split / cls, count, size=(48, 40), seed=len(cls) + count)
+    options = {"images": str(tmp_path / "roads"), "classical": False, "results_dir": str(tmp_path / "res"),
+               "progress": False}
+    val = INPAINTING(centre_model, split="val", **options)[0]
+    test = INPAINTING(centre_model, split="test", **options)[0]
+    _, val_files = split_files(tmp_path / "roads", "val")
+    assert (val["split"], val["images"]) == ("val", len(val_files)) and 0 < len(val_files) < 20
+    assert (test["split"], test["images"]) == ("test", 6)
+    with pytest.raises(SslCeError, match="train/"):
+        INPAINTING(centre_model, images=str(tmp_path / "roads" / "test"), split="test", progress=False)
 
 
 def test_model_fill_keeps_the_context_exactly(centre_model: Path) -> None:

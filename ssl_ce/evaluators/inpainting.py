@@ -20,7 +20,7 @@ from ssl_ce.checkpoint import run_label
 from ssl_ce.config import MaskConfig
 from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import all_images
-from ssl_ce.data.folder import list_images
+from ssl_ce.data.folder import list_images, split_files
 from ssl_ce.data.images import load_image_any_size
 from ssl_ce.data.masks import hole_at_size, make_holes
 from ssl_ce.errors import SslCeError
@@ -53,7 +53,7 @@ GRID_ROWS = 6
 class InpaintingOptions:
     dataset: str | None = None
     data_root: str | None = None
-    images: str | None = None  # a folder of images of any size instead of a dataset
+    images: str | None = None  # a folder of images of any size instead of a dataset (its --split with train/)
     mask: str = "center"
     limit: int | None = None  # score this many random images of the split (None: all of it)
     also: tuple[str, ...] = ()  # more checkpoints in the same table
@@ -85,8 +85,10 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
     over-fitting. NN-inpainting is left out there, as each query is in its gallery."""
     start = time.perf_counter()
     images, mask, limit, split, seed = options.images, options.mask, options.limit, options.split, options.seed
-    if images is not None and split != "val":
-        raise SslCeError(f"--split {split} needs a dataset; a folder of --images has no splits")
+    with_splits = images is not None and (Path(images) / "train").is_dir()
+    if images is not None and not with_splits and split != "val":
+        raise SslCeError(f"--split {split} needs a dataset, or --images DIR with train/ (and test/) sub-folders; "
+                         f"{images} has none")
     torch_device = resolve_device(options.device)
     models = [ModelInpainter(Path(p), torch_device, flip_average=options.flip_average)
               for p in (str(checkpoint), *options.also)]
@@ -97,12 +99,15 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
     main = models[0]
     mask_cfg = MaskConfig(**{**main.config.mask.__dict__, "type": mask})
     gallery = None
-    if images is not None:
-        paths = list_images(Path(images)) if Path(images).is_dir() else []
+    if images is not None:  # at their own size; a folder laid out in splits gives the split's files
+        if with_splits:
+            paths = split_files(Path(images), split)[1]
+        else:
+            paths = list_images(Path(images)) if Path(images).is_dir() else []
         if not paths:
             raise SslCeError(f"no images found under {images}")
         originals = [load_image_any_size(p) for p in paths[:limit]]
-        split = ""
+        split = split if with_splits else ""
         eval_data = f"folder:{images}"
     else:
         data_cfg = eval_data_config(main.config.data, options.dataset, options.data_root)
@@ -175,7 +180,8 @@ INPAINTING = register(Evaluator(
     options=InpaintingOptions,
     params=[
         *data_options(),
-        click.Option(["--images"], type=click.Path(), help="A folder of images of any size instead of a dataset."),
+        click.Option(["--images"], type=click.Path(), help="A folder of images scored at their own size instead of a "
+                     "dataset; with train/ (and test/) sub-folders, the files of --split by the folder rules."),
         click.Option(["--mask"], type=RegistryChoice(MASKS), default="center",
                      show_default=True, help="Holes to fill (the same for every inpainter)."),
         click.Option(["--limit"], type=int, help="Score N random images of the split, for a quick look "
