@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 from scipy import ndimage
 from tqdm import tqdm
@@ -26,7 +27,7 @@ from ssl_ce.checkpoint import atomic_write_bytes
 from ssl_ce.config import MaskConfig
 from ssl_ce.data.folder import list_images
 from ssl_ce.data.images import IMAGE_EXTENSIONS, load_image_any_size
-from ssl_ce.data.masks import hole_at_size, make_holes
+from ssl_ce.data.masks import hole_at_image_size, hole_at_size, make_masks
 from ssl_ce.errors import SslCeError
 from ssl_ce.plots import save_image_table
 from ssl_ce.pretrained import ModelInpainter
@@ -107,20 +108,20 @@ def inpaint_folder(model: ModelInpainter, images: Path, out: Path, masks: Path |
     if not paths:
         raise SslCeError(f"no images found under {images}")
     mask_files = {p: _mask_for(p, images, masks) for p in paths} if masks is not None else {}
-    loaded, skipped = [], 0
-    for path in paths:
-        try:
-            loaded.append((path, load_image_any_size(path)))
+    if mask is not None:  # file j gets hole j, whether or not the files before it could be read
+        drawn = make_masks(MaskConfig(**{**model.config.mask.__dict__, "type": mask}), len(paths), model.size,
+                           torch.Generator().manual_seed(seed)).hole[:, 0]
+    written, skipped, shown = [], 0, {"input": [], "filled": [], "original": []}
+    for j, path in enumerate(tqdm(paths, desc="inpaint", unit="img", disable=not progress)):
+        try:  # one image in memory at a time, so a folder of any length fits
+            image = load_image_any_size(path)
         except SslCeError:
             skipped += 1
-    if skipped:
-        warnings.warn(f"skipped {skipped} unreadable image(s) of {len(paths)} in {images}", stacklevel=2)
-    if mask is not None:
-        drawn = make_holes(MaskConfig(**{**model.config.mask.__dict__, "type": mask}), model.size,
-                           [image.shape[:2] for _, image in loaded], seed)[1]
-    written, shown = [], {"input": [], "filled": [], "original": []}
-    for i, (path, image) in enumerate(tqdm(loaded, desc="inpaint", unit="img", disable=not progress)):
-        hole = drawn[i] if mask is not None else _read_mask(mask_files[path], image.shape[:2])
+            continue
+        if mask is not None:
+            hole = hole_at_image_size(drawn[j], image.shape[:2])
+        else:
+            hole = _read_mask(mask_files[path], image.shape[:2])
         filled = fill_holes(model, image, hole)
         target = out / path.relative_to(images).with_suffix(".png")
         buffer = io.BytesIO()
@@ -133,6 +134,8 @@ def inpaint_folder(model: ModelInpainter, images: Path, out: Path, masks: Path |
             shown["input"].append(holed)
             shown["filled"].append(filled)
             shown["original"].append(image)
+    if skipped:
+        warnings.warn(f"skipped {skipped} unreadable image(s) of {len(paths)} in {images}", stacklevel=2)
     if grid is not None and written:
         save_image_table(shown, grid, f"{model.name}: {images}")
     return FolderResult(written, skipped)

@@ -160,9 +160,13 @@ def make_holes(mask: MaskConfig, model_size: int, shapes: list[tuple[int, int]],
                ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Holes drawn at the model's input size from a fixed seed, and the same holes at each image's size."""
     small = make_masks(mask, len(shapes), model_size, torch.Generator().manual_seed(seed)).hole[:, 0]
-    full = [F.interpolate(h[None, None], size=shape, mode="nearest")[0, 0].bool().numpy()
-            for h, shape in zip(small, shapes, strict=True)]
+    full = [hole_at_image_size(h, shape) for h, shape in zip(small, shapes, strict=True)]
     return [h.bool().numpy() for h in small], full
+
+
+def hole_at_image_size(small: torch.Tensor, shape: tuple[int, int]) -> np.ndarray:
+    """A hole drawn at the model's size (S, S) stretched to an image's (H, W) (nearest: still a hard mask)."""
+    return F.interpolate(small[None, None].float(), size=shape, mode="nearest")[0, 0].bool().numpy()
 
 
 def hole_at_size(hole: np.ndarray, size: int) -> np.ndarray:
