@@ -64,7 +64,8 @@ def test_epoch_end_every_marks_every_nth_epoch_and_the_last(tmp_path: Path) -> N
     out = tmp_path / "run"
     result = train(tiny_config(train={"epochs": 5, "epoch_end_every": 2, "checkpoint_every": 1000}), out,
                    progress=False)
-    assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_002.png", "epoch_004.png", "epoch_005.png"]
+    grids = sorted(p.name for p in (out / "samples").glob("epoch_*.png"))
+    assert grids == ["epoch_002.png", "epoch_004.png", "epoch_005.png"]
     assert load_checkpoint(out / "checkpoint.safetensors").step == result.step == 25
     due = [s for s in range(1, 26) if epoch_end_due(s, 5, 25, 2)]
     assert due == [10, 20, 25]
