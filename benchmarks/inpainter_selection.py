@@ -17,8 +17,8 @@ results/inpainter_selection_<data>.csv (every val row) and .md (the choice and, 
     python benchmarks/inpainter_selection.py --data-root ../shared/data [--score-test]
 
 Runs are kept in --runs DIR: a finished one is reused and an unfinished one resumed, so it continues across
-sessions. About 110 s per epoch on the 2-core Intel Xeon (45,000 images of 32x32, ~410 img/s), so the defaults
-(6 recipes x 10 epochs, then 20 averaged) take about 2.4 h: a short screen, stated as such beside its numbers.
+sessions. About 67 s per epoch on the 2-core Intel Xeon (45,000 images of 32x32, ~670 img/s), so the defaults
+(6 recipes x 10 epochs, then 20 averaged) take about 1.5 h: a short screen, stated as such beside its numbers.
 """
 
 from __future__ import annotations
