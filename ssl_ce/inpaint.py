@@ -11,6 +11,7 @@ pixels: every pixel outside the hole keeps its value.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import warnings
 from collections.abc import Iterator
@@ -24,7 +25,6 @@ from scipy import ndimage
 from tqdm import tqdm
 
 from ssl_ce.checkpoint import atomic_write_bytes
-from ssl_ce.config import MaskConfig
 from ssl_ce.data.folder import list_images
 from ssl_ce.data.images import IMAGE_EXTENSIONS, load_image_any_size
 from ssl_ce.data.masks import hole_at_image_size, hole_at_size, make_masks
@@ -109,7 +109,7 @@ def inpaint_folder(model: ModelInpainter, images: Path, out: Path, masks: Path |
         raise SslCeError(f"no images found under {images}")
     mask_files = {p: _mask_for(p, images, masks) for p in paths} if masks is not None else {}
     if mask is not None:  # file j gets hole j, whether or not the files before it could be read
-        drawn = make_masks(MaskConfig(**{**model.config.mask.__dict__, "type": mask}), len(paths), model.size,
+        drawn = make_masks(dataclasses.replace(model.config.mask, type=mask), len(paths), model.size,
                            torch.Generator().manual_seed(seed)).hole[:, 0]
     written, skipped, shown = [], 0, {"input": [], "filled": [], "original": []}
     for j, path in enumerate(tqdm(paths, desc="inpaint", unit="img", disable=not progress)):

@@ -7,6 +7,7 @@ into the hole at full resolution (classical inpainters work at full resolution d
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,6 @@ import numpy as np
 import torch
 
 from ssl_ce.checkpoint import run_label
-from ssl_ce.config import MaskConfig
 from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import all_images
 from ssl_ce.data.folder import list_images, split_files
@@ -97,7 +97,7 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
         if names.count(model.name) > 1:
             model.name += f" [{run_label(model.path)}]"
     main = models[0]
-    mask_cfg = MaskConfig(**{**main.config.mask.__dict__, "type": mask})
+    mask_cfg = dataclasses.replace(main.config.mask, type=mask)
     gallery = None
     if images is not None:  # at their own size; a folder laid out in splits gives the split's files
         if with_splits:
