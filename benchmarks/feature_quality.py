@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from ssl_ce.config import load_config
-from ssl_ce.evaluators.records import evaluate_once
+from ssl_ce.evaluators.records import encoder_evaluations, evaluate_once
 from ssl_ce.report import feature_table, margins_table, mean_std_table, run_dir_name, train_or_resume
 from ssl_ce.results import markdown_table
 
@@ -43,13 +43,8 @@ BASELINES = ("autoencoder", "denoising autoencoder", "random init", "rotation")
 
 def score(checkpoint: Path, records: Path, args: argparse.Namespace) -> tuple[list[dict], float]:
     """Linear probe (all labels, 100 per class), fine-tuning and k-NN rows of one encoder, and their seconds."""
-    calls = [("classification", {"protocol": "linear", "labels_per_class": None}),
-             ("classification", {"protocol": "linear", "labels_per_class": 100}),
-             ("classification", {"protocol": "finetune", "labels_per_class": args.finetune_labels,
-                                 "finetune_epochs": args.finetune_epochs}),
-             ("nn-retrieval", {})]
     rows, seconds = [], 0.0
-    for evaluator, options in calls:
+    for evaluator, options in encoder_evaluations((None, 100), args.finetune_labels, args.finetune_epochs):
         made, took = evaluate_once(records, evaluator, checkpoint, split=args.split, progress=False, **options)
         rows += made
         seconds += took

@@ -13,7 +13,7 @@ from torch import nn
 
 from ssl_ce.checkpoint import Checkpoint, load_checkpoint, load_module
 from ssl_ce.config import Config
-from ssl_ce.data.batches import to_uint8
+from ssl_ce.data.batches import to_model_input, to_uint8
 from ssl_ce.data.masks import Region
 from ssl_ce.errors import SslCeError
 from ssl_ce.inpainters import mean_fill
@@ -91,13 +91,13 @@ class ModelInpainter:
             h, w = image.shape[:2]
             x = torch.from_numpy(image).permute(2, 0, 1)[None].float()
             x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)
-            x = (x / 127.5 - 1).to(self.device)
+            x = to_model_input(x, self.device)
             hs = torch.from_numpy(hole_small)[None, None].float().to(self.device)
             pred = self.predict(x * (1 - hs))
             canvas = torch.from_numpy(mean_fill(image, hole)).permute(2, 0, 1)[None].float()
-            canvas = F.interpolate(canvas, size=(self.size, self.size), mode="bilinear", antialias=True,
-                                   align_corners=False) / 127.5 - 1
-            canvas = self.region.paste(canvas.to(self.device), pred.float())  # mean colour outside its region
+            canvas = to_model_input(F.interpolate(canvas, size=(self.size, self.size), mode="bilinear",
+                                                  antialias=True, align_corners=False), self.device)
+            canvas = self.region.paste(canvas, pred.float())  # mean colour outside its region
             full = F.interpolate(canvas, size=(h, w), mode="bilinear", align_corners=False)
             full = to_uint8(full[0]).permute(1, 2, 0).cpu().numpy()
             filled = image.copy()

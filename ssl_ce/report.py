@@ -24,7 +24,7 @@ from ssl_ce.checkpoint import CHECKPOINT_NAME
 from ssl_ce.config import Config, load_config, shipped_config
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators.common import results_path
-from ssl_ce.evaluators.records import evaluate_once
+from ssl_ce.evaluators.records import encoder_evaluations, evaluate_once
 from ssl_ce.plots import plot_mask_matrix
 from ssl_ce.provenance import git_commit
 from ssl_ce.registries import EVALUATORS, MASKS, METHODS
@@ -137,13 +137,10 @@ def run_report(budget_name: str, out: Path, runs: Path, data_root: str | None, d
     first = budget.seeds[0]
     for (name, seed), ckpt in checkpoints.items():
         log(f"evaluate {name}, seed {seed}")
-        for labels in budget.linear_labels:
-            rows.classification.extend(evaluate("classification", ckpt, name, protocol="linear",
-                                                labels_per_class=labels))
-        rows.classification.extend(evaluate("classification", ckpt, name, protocol="finetune",
-                                            labels_per_class=budget.finetune_labels,
-                                            finetune_epochs=budget.finetune_epochs))
-        rows.knn.extend(evaluate("nn-retrieval", ckpt, name, mode="knn"))
+        for evaluator, options in encoder_evaluations(budget.linear_labels, budget.finetune_labels,
+                                                      budget.finetune_epochs):
+            made = evaluate(evaluator, ckpt, name, **options)
+            (rows.knn if evaluator == "nn-retrieval" else rows.classification).extend(made)
         if seed == first and name in (INPAINTING_CE, "autoencoder", "random init"):
             rows.context.extend(evaluate("nn-retrieval", ckpt, name, mode="context",
                                          queries=budget.context_queries))

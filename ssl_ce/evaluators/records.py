@@ -14,6 +14,17 @@ from ssl_ce.checkpoint import atomic_write_bytes
 from ssl_ce.registries import EVALUATORS
 
 
+def encoder_evaluations(linear_labels: tuple[int | None, ...], finetune_labels: int | None,
+                        finetune_epochs: int) -> list[tuple[str, dict[str, Any]]]:
+    """(evaluator, options) for every score an encoder gets in a comparison: a linear probe per label budget
+    (None: all labels), fine-tuning, and weighted k-NN. The report and benchmarks/feature_quality.py judge
+    encoders by this one list, so their tables mean the same thing."""
+    return [*(("classification", {"protocol": "linear", "labels_per_class": labels}) for labels in linear_labels),
+            ("classification", {"protocol": "finetune", "labels_per_class": finetune_labels,
+                                "finetune_epochs": finetune_epochs}),
+            ("nn-retrieval", {"mode": "knn"})]
+
+
 def evaluate_once(records: Path, evaluator_name: str, checkpoint: Path, **options: Any) -> tuple[list[dict], float]:
     """The evaluator's rows for `checkpoint` and `options`, and the seconds they took: computed and kept under
     `records` the first time, read back from there afterwards."""
