@@ -12,7 +12,8 @@ averaging) was read off test images; this re-makes the choice with nothing but v
 
 With `--score-test` the chosen model is then scored once on all 10,000 test images against every classical
 inpainter; that row is kept (runs/.../evaluations/), so running it again reads the same numbers back. Writes
-results/inpainter_selection_<data>.csv (every val row) and .md (the choice and, once scored, the test row).
+results/inpainter_selection_<data>.csv (every val row, and the test rows once scored, which `ssl-ce export`
+records in the exported file) and .md (the choice and, once scored, the test rows).
 
     python benchmarks/inpainter_selection.py --data-root ../shared/data [--score-test]
 
@@ -121,8 +122,9 @@ def write_tables(results: Path, scored: list[Scored], chosen: Scored, test_rows:
     """Every val row to CSV; the choice (and the test row, when scored) to Markdown."""
     results.mkdir(parents=True, exist_ok=True)
     stem = results / f"inpainter_selection_{scored[0].row['eval_data']}"
-    pd.DataFrame([{"candidate": s.name, "stage": s.stage, **s.row} for s in scored]).to_csv(
-        stem.with_suffix(".csv"), index=False)
+    tested = [{"candidate": chosen.name, "stage": "test, scored once", **row} for row in test_rows]
+    pd.DataFrame([*({"candidate": s.name, "stage": s.stage, **s.row} for s in scored), *tested]).to_csv(
+        stem.with_suffix(".csv"), index=False)  # ssl-ce export records the chosen file's rows from here
     table = pd.DataFrame({"stage": [s.stage for s in scored],
                           "mirror-averaged": ["yes" if s.flip_average else "no" for s in scored],
                           "val PSNR dB": [f"{psnr(s):.2f}" for s in scored],

@@ -23,7 +23,7 @@ from ssl_ce.evaluators.common import result_tables
 from ssl_ce.pretrained import ModelInpainter, load_trained_encoder
 from ssl_ce.provenance import git_commit
 
-BENCHMARK_TABLES = ("feature_quality.csv", "features_cifar10.csv", "features_roads.csv")  # benchmarks/ rows
+BENCHMARK_TABLES = ("feature_quality.csv", "features_*.csv", "inpainter_selection_*.csv")  # benchmarks/ rows
 NOT_RECORDED = {"checkpoint", "git_commit", "ssl_ce_version", "grid_png", "hyperparameters", "note", "method",
                 "model", "mask", "pretrain_data", "pretrain_steps", "trained_mask", "adv_weight", "seed"}
 
@@ -50,8 +50,8 @@ def recorded_evaluations(checkpoint: Path, results_dir: Path) -> list[dict[str, 
     but are not its results."""
     target = checkpoint.resolve()
     found = []
-    for table in [*result_tables(), *BENCHMARK_TABLES]:
-        path = results_dir / table
+    benchmark_tables = sorted({p for pattern in BENCHMARK_TABLES for p in results_dir.glob(pattern)})
+    for path in [*(results_dir / table for table in result_tables()), *benchmark_tables]:
         if not path.exists():
             continue
         with path.open(newline="") as f:
@@ -59,7 +59,7 @@ def recorded_evaluations(checkpoint: Path, results_dir: Path) -> list[dict[str, 
                 judged_itself = row.get("method") != "" and row.get("features") not in ("hog", "pixels")
                 if judged_itself and row.get("checkpoint") and Path(row["checkpoint"]).resolve() == target:
                     kept = {k: v for k, v in row.items() if k not in NOT_RECORDED and v not in ("", None)}
-                    found.append({"table": table.removesuffix(".csv"), **kept})
+                    found.append({"table": path.stem, **kept})
     return found
 
 

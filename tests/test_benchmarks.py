@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ssl_ce.export import recorded_evaluations
+
 REPO = Path(__file__).resolve().parent.parent
 TINY = ["data.crops_per_photo=4", "train.batch_size=8", "model.bottleneck=32", "train.precision=fp32",
         "train.grid_images=2", "train.knn_every=0"]
@@ -22,8 +24,15 @@ def test_inpainter_selection_chooses_on_val_and_scores_test_once(tmp_path: Path)
                "--score-test", *(arg for item in TINY for arg in ("--set", item))]
     done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    val = pd.read_csv(results / "inpainter_selection_photos.csv")
-    assert set(val["split"]) == {"val"} and val["stage"].str.startswith("1").sum() >= 6
+    rows = pd.read_csv(results / "inpainter_selection_photos.csv")
+    val, test_rows = rows[rows["split"] == "val"], rows[rows["split"] == "test"]
+    assert (rows["stage"] == "test, scored once").equals(rows["split"] == "test")
+    assert val["stage"].str.startswith("1").sum() >= 6 and len(val) + len(test_rows) == len(rows)
+    assert test_rows["checkpoint"].dropna().nunique() == 1  # the chosen model alone, beside the classical ones
+    (chosen_file,) = test_rows["checkpoint"].dropna().unique()
+    recorded = recorded_evaluations(Path(chosen_file), results)  # what `ssl-ce export` writes into the file
+    assert {r["split"] for r in recorded} == {"val", "test"}
+    assert all(r["inpainter"].startswith("context-encoder") for r in recorded)  # not the classical rows
     report = (results / "inpainter_selection_photos.md").read_text()
     chosen = report.split("**Chosen on val:**")[1].split("\n")[0]
     assert f"({val['psnr_db'].max():.2f} dB" in chosen  # the highest val PSNR is the one chosen
