@@ -119,7 +119,7 @@ def describe(scored: Scored) -> str:
 
 def write_tables(results: Path, scored: list[Scored], chosen: Scored, test_rows: list[dict],
                  args: argparse.Namespace) -> None:
-    """Every val row to CSV; the choice (and the test row, when scored) to Markdown."""
+    """Every val row, and the test rows when scored, to CSV; the choice (and the test rows) to Markdown."""
     results.mkdir(parents=True, exist_ok=True)
     stem = results / f"inpainter_selection_{scored[0].row['eval_data']}"
     tested = [{"candidate": chosen.name, "stage": "test, scored once", **row} for row in test_rows]

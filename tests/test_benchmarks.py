@@ -28,8 +28,7 @@ def test_inpainter_selection_chooses_on_val_and_scores_test_once(tmp_path: Path)
     val, test_rows = rows[rows["split"] == "val"], rows[rows["split"] == "test"]
     assert (rows["stage"] == "test, scored once").equals(rows["split"] == "test")
     assert val["stage"].str.startswith("1").sum() >= 6 and len(val) + len(test_rows) == len(rows)
-    assert test_rows["checkpoint"].dropna().nunique() == 1  # the chosen model alone, beside the classical ones
-    (chosen_file,) = test_rows["checkpoint"].dropna().unique()
+    (chosen_file,) = test_rows["checkpoint"].dropna().unique()  # the chosen model alone, beside the classical ones
     recorded = recorded_evaluations(Path(chosen_file), results)  # what `ssl-ce export` writes into the file
     assert {r["split"] for r in recorded} == {"val", "test"}
     assert all(r["inpainter"].startswith("context-encoder") for r in recorded)  # not the classical rows
