@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from ssl_ce import __version__
-from ssl_ce.config import Config, apply_overrides, config_from_dict, load_config, parse_overrides
+from ssl_ce.config import Config, apply_overrides, config_from_dict, load_config, parse_overrides, shipped_config_names
 from ssl_ce.errors import Interrupted, SslCeError
 from ssl_ce.evaluators.common import RegistryChoice
 from ssl_ce.registries import DATASETS, EVALUATORS, MASKS, METHODS, MODELS
@@ -40,8 +40,7 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--config", "config", type=click.Path(dir_okay=False), help="YAML config: a file, or the name of "
-              "one that ships with ssl-ce (quick, cifar10, cifar10-inpainter, paper-128, paper-alexnet-227); "
-              "defaults to the quick photos config.")
+              f"one that ships with ssl-ce ({', '.join(shipped_config_names())}); defaults to the quick photos config.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory [default: runs/<config>-<time>].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--data", "source", type=RegistryChoice(DATASETS), help="Data source.")
