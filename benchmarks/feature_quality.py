@@ -51,6 +51,16 @@ def score(checkpoint: Path, records: Path, args: argparse.Namespace) -> tuple[li
     return rows, seconds
 
 
+def knn_monitor_share(run: Path, pretrain_s: float) -> float:
+    """% of a run's training wall time that its online k-NN monitor took (the issue's budget: at most 5 %); NaN
+    for runs logged before the monitor timed itself."""
+    metrics = run / "metrics.csv"
+    seconds = pd.read_csv(metrics).get("knn_seconds") if metrics.is_file() else None
+    if seconds is None or not pretrain_s > 0:  # also random init, which does not train
+        return float("nan")
+    return round(100 * seconds.sum() / pretrain_s, 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=list(DATASETS), default="cifar10")
@@ -79,7 +89,8 @@ def main() -> None:
             classification += [{**tag, **row} for row in rows if "protocol" in row]
             knn += [{**tag, **row} for row in rows if row.get("features") == "encoder"]
             pretrain_s = result.train_seconds or float("nan")
-            timing.append({**tag, "pretrain_s": round(pretrain_s, 1), "eval_s": round(eval_s, 1)})
+            timing.append({**tag, "pretrain_s": round(pretrain_s, 1), "eval_s": round(eval_s, 1),
+                           "knn_monitor_pct": knn_monitor_share(result.out_dir, pretrain_s)})
             print(f"{name:32s} seed {seed}: pretrain {pretrain_s / 60:.1f} min", flush=True)
     per_seed = feature_table(classification, knn)
     stem = results / f"features_{args.dataset}"
@@ -90,8 +101,9 @@ def main() -> None:
     baselines = tuple(b for b in BASELINES if b in args.methods)
     margins = "".join(f"\n\n### {n} minus each baseline (95 % interval)\n\n"
                       f"{markdown_table(margins_table(per_seed, n, baselines))}" for n in ours if baselines)
+    chosen = "" if args.methods == list(METHODS) else " --methods " + " ".join(f'"{m}"' for m in args.methods)
     command = (f"python benchmarks/feature_quality.py --dataset {args.dataset} --data-root {args.data_root} "
-               f"--epochs {args.epochs} --seeds {' '.join(map(str, args.seeds))} --split {args.split}")
+               f"--epochs {args.epochs} --seeds {' '.join(map(str, args.seeds))}{chosen} --split {args.split}")
     stem.with_suffix(".md").write_text(
         f"# Feature quality on {args.dataset} (top-1 %, {args.split} split)\n\n"
         f"Budget: configs/{DATASETS[args.dataset]}.yaml, {args.epochs} pretraining epochs per method, pretraining "

@@ -62,6 +62,8 @@ def test_the_knn_monitor_scores_val_every_n_steps_and_never_reads_test(tmp_path:
     measured = metrics.dropna(subset=["knn_top1"])
     assert measured["step"].tolist() == [2, 4]
     assert (measured["knn_top1"] >= 90).all()  # the two colours are easy for any features
+    assert (measured["knn_seconds"] > 0).all()  # each measurement states its cost
+    assert metrics.drop(measured.index)["knn_seconds"].isna().all()
     assert (tmp_path / "run" / "loss_curve.png").is_file()
 
 

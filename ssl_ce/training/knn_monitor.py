@@ -3,12 +3,14 @@
 Every `knn_every` steps the current encoder embeds a fixed labelled subset of the training split (the gallery)
 and of the validation split (the queries, never test), and the weighted k-NN top-1 of the nn-retrieval evaluator
 (k = 20, votes exp(cos / 0.07)) goes into metrics.csv as `knn_top1` and onto the loss-curve picture. Both
-subsets are decoded once, so a measurement costs one forward pass of the encoder over them.
+subsets are decoded once, so a measurement costs one forward pass of the encoder over them; its seconds go
+beside it (`knn_seconds`), so every run shows what the monitor cost it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 import warnings
 
 import numpy as np
@@ -34,6 +36,8 @@ def _subset(dataset, count: int) -> tuple[torch.Tensor, np.ndarray]:
 
 class KnnMonitor:
     """Weighted k-NN top-1 (%) of an encoder on the fixed val queries against the fixed train gallery."""
+
+    COLUMNS = ("knn_top1", "knn_seconds")  # the metrics.csv columns `measure` fills
 
     def __init__(self, gallery: tuple[torch.Tensor, np.ndarray], queries: tuple[torch.Tensor, np.ndarray],
                  num_classes: int, device: torch.device, autocast: contextlib.AbstractContextManager) -> None:
@@ -73,3 +77,9 @@ class KnnMonitor:
         sims, ids = search(build_index(gallery), queries, min(K, len(gallery)))
         votes = weighted_knn_predict(sims, ids, self.gallery[1], self.num_classes, TEMPERATURE)
         return round(100 * float((votes.argmax(1) == self.queries[1]).mean()), 2)
+
+    def measure(self, encoder: nn.Module) -> dict[str, float]:
+        """The `COLUMNS` of one measurement: top-1 % and the wall seconds it took."""
+        started = time.perf_counter()
+        top1 = self(encoder)
+        return {"knn_top1": top1, "knn_seconds": round(time.perf_counter() - started, 3)}

@@ -125,7 +125,7 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
         write_run_info(out / "run.json", run_info, resume)
     knn = KnnMonitor.for_run(cfg, train_set, grid_set, device, autocast) if ddp.main else None
     log = StepLog(out, cfg, step, total_steps, images_per_step, steps_per_epoch, ddp.main, progress,
-                  ("knn_top1",) if knn else ())
+                  KnnMonitor.COLUMNS if knn else ())
     grid_images, grid_labels = grid_set.batch(list(range(min(cfg.train.grid_images, len(grid_set)))))
     grid_batch = make_batch(grid_images, grid_labels, cfg, torch.Generator().manual_seed(cfg.train.seed), device,
                             train=False)
@@ -152,7 +152,7 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
                 if average_due(step, steps_per_epoch, total_steps, cfg.train.average_epochs):
                     average.update(modules["generator"])
                 due = knn is not None and step % cfg.train.knn_every == 0
-                log.add(step, losses, {"knn_top1": knn(unwrapped.generator.encoder)} if due else None)
+                log.add(step, losses, knn.measure(unwrapped.generator.encoder) if due else None)
                 if step % cfg.train.checkpoint_every == 0 and not epoch_end_due(step, steps_per_epoch, total_steps,
                                                                                 cfg.train.epoch_end_every):
                     log.flush()
