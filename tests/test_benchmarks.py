@@ -1,4 +1,4 @@
-"""The benchmarks that make committed numbers, end to end on the built-in photos with tiny runs."""
+"""The benchmarks that make committed numbers, end to end on tiny runs (the built-in photos or a small folder)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ import pytest
 
 from ssl_ce.export import recorded_evaluations
 
+from .conftest import write_images
+
 REPO = Path(__file__).resolve().parent.parent
-TINY = ["data.crops_per_photo=4", "train.batch_size=8", "model.bottleneck=32", "train.precision=fp32",
-        "train.grid_images=2", "train.knn_every=0"]
+TRAIN_TINY = ["train.batch_size=8", "model.bottleneck=32", "train.precision=fp32", "train.grid_images=2",
+              "train.knn_every=0"]
+TINY = ["data.crops_per_photo=4", *TRAIN_TINY]  # the built-in photos
 
 
 @pytest.mark.slow
@@ -43,3 +46,37 @@ def test_inpainter_selection_chooses_on_val_and_scores_test_once(tmp_path: Path)
     assert again.returncode == 0, again.stderr
     assert {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")} == records  # test scored once
     assert (results / "inpainter_selection_photos.md").read_text() == report
+
+
+@pytest.mark.slow
+def test_roads_inpainter_chooses_on_val_and_scores_three_models_on_test_once(tmp_path: Path) -> None:
+    photos, runs, results = tmp_path / "photos", tmp_path / "runs", tmp_path / "results"
+    for split, count in (("train", 20), ("test", 4)):  # the road photos' layout: train/ and test/, class folders
+        for seed, label in enumerate(("fields", "woods")):
+            write_images(photos / split / label, count, size=(48, 40), seed=seed + 10 * (split == "test"))
+    command = [sys.executable, str(REPO / "benchmarks" / "roads_inpainter.py"), "--config", "quick",
+               "--data-root", str(photos), "--set", "data.source=folder", "--base-epochs", "1",
+               "--finish-epochs", "2", "--runs", str(runs), "--results", str(results), "--score-test",
+               *(arg for item in TRAIN_TINY for arg in ("--set", item))]
+    done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = pd.read_csv(results / "roads_inpainter.csv")
+    val, test_rows = rows[rows["split"] == "val"], rows[rows["split"] == "test"]
+    assert (rows["stage"] == "test, scored once").equals(rows["split"] == "test")
+    candidates = val[val["stage"] != "reference"]
+    assert sorted(candidates["candidate"]) == ["L2", "L2", "L2", "joint", "joint"]
+    chosen_file = candidates.loc[candidates["psnr_db"].idxmax(), "checkpoint"]  # the highest val PSNR
+    assert recorded_evaluations(Path(chosen_file), results) != []  # `ssl-ce export` finds its rows
+    joints = candidates[candidates["candidate"] == "joint"]
+    joint_file = joints.loc[joints["psnr_db"].idxmax(), "checkpoint"]
+    published = str(REPO / "weights" / "inpainter-center-cifar10-small32.safetensors")
+    assert set(test_rows["checkpoint"].dropna()) == {chosen_file, joint_file, published}  # and the classical
+    assert {"opencv telea", "biharmonic (scikit-image)"} <= set(test_rows["inpainter"])
+    assert len(list((results / "roads_inpainter").glob("*-over_epochs.png"))) == 3
+
+    records = {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")}
+    report = (results / "roads_inpainter.md").read_text()
+    again = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")} == records  # test scored once
+    assert (results / "roads_inpainter.md").read_text() == report
