@@ -115,6 +115,19 @@ def test_a_folder_laid_out_in_splits_is_scored_on_the_split_asked_for(centre_mod
         INPAINTING(centre_model, images=str(tmp_path / "roads" / "test"), split="test", progress=False)
 
 
+def test_nn_inpainting_on_a_folder_in_splits_searches_its_training_photos(centre_model: Path, tmp_path: Path) -> None:
+    (photo,) = write_images(tmp_path / "roads" / "test" / "a", 1, size=(40, 40))
+    (tmp_path / "roads" / "train" / "a").mkdir(parents=True)
+    for i in range(10):  # the test photo's twins: whichever the val carve-out leaves, one is the nearest
+        (tmp_path / "roads" / "train" / "a" / f"twin_{i}.png").write_bytes(photo.read_bytes())
+    write_images(tmp_path / "roads" / "train" / "b", 10, size=(40, 40), seed=3)
+    rows = INPAINTING(centre_model, images=str(tmp_path / "roads"), split="test", results_dir=str(tmp_path / "res"),
+                      progress=False)
+    nn = next(r for r in rows if r["inpainter"] == "nn-inpainting (HOG)")
+    assert nn["l2_pct"] == 0 and nn["psnr_db"] == PSNR_CAP_DB  # its twin's pixels fill the hole exactly
+    assert nn["note"] == f"nearest of {len(split_files(tmp_path / 'roads', 'train')[1])} training images"
+
+
 def test_model_fill_keeps_the_context_exactly(centre_model: Path) -> None:
     model = inpainting.ModelInpainter(centre_model, torch.device("cpu"))
     image = np.random.default_rng(2).integers(0, 256, (50, 70, 3), dtype=np.uint8)

@@ -20,7 +20,7 @@ import torch
 from ssl_ce.checkpoint import run_label
 from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import all_images
-from ssl_ce.data.folder import list_images, split_files
+from ssl_ce.data.folder import decode_all, list_images, split_files
 from ssl_ce.data.images import load_image_any_size
 from ssl_ce.data.masks import hole_at_size, make_holes
 from ssl_ce.errors import SslCeError
@@ -64,17 +64,27 @@ class InpaintingOptions:
     device: str = "auto"
 
 
-def nn_inpaint_hog(query: list[np.ndarray], gallery: torch.Tensor, hole_small: np.ndarray) -> list[np.ndarray]:
+def folder_gallery(images: Path, originals: list[np.ndarray]) -> torch.Tensor | None:
+    """The folder's training photos for NN-inpainting, at the scored photos' size when they all share one
+    square size (HOG compares holed contexts position by position); None, and no NN-inpainting row, otherwise."""
+    sizes = {o.shape[:2] for o in originals}
+    if len(sizes) != 1 or len(set(size := sizes.pop())) != 1:
+        return None
+    return torch.stack(decode_all(split_files(images, "train")[1], size[0], strict=False)[1])
+
+
+def nn_inpaint_hog(query: list[np.ndarray], gallery: torch.Tensor, hole: np.ndarray) -> list[np.ndarray]:
     """The paper's NN-inpainting: nearest gallery image by HOG of the holed context (FAISS, exact), whose
-    pixels fill the hole. Needs one hole for all images (a `fixed` mask, such as the centre)."""
-    keep = torch.from_numpy(~hole_small).to(torch.uint8)
+    pixels fill the hole. Needs one hole for all images (a `fixed` mask, such as the centre), and queries and
+    gallery of one size."""
+    keep = torch.from_numpy(~hole).to(torch.uint8)
     queries = torch.stack([torch.from_numpy(q).permute(2, 0, 1) for q in query])
     index = build_index(normalise(hog_features(gallery * keep)))
     _, ids = search(index, normalise(hog_features(queries * keep)), 1)
     filled = []
     for q, i in zip(query, ids[:, 0], strict=True):
         out = q.copy()
-        out[hole_small] = gallery[i].permute(1, 2, 0).numpy()[hole_small]
+        out[hole] = gallery[i].permute(1, 2, 0).numpy()[hole]
         filled.append(out)
     return filled
 
@@ -107,6 +117,8 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
         if not paths:
             raise SslCeError(f"no images found under {images}")
         originals = [load_image_any_size(p) for p in paths[:limit]]
+        if with_splits and split != "train":
+            gallery = folder_gallery(Path(images), originals)
         split = split if with_splits else ""
         eval_data = f"folder:{images}"
     else:
@@ -135,7 +147,7 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
         for name, inpaint in CLASSICAL.items():
             results[name] = ([inpaint(o, h) for o, h in zip(originals, holes, strict=True)], "", None)
         if gallery is not None and MASKS.get(mask).fixed:
-            results["nn-inpainting (HOG)"] = (nn_inpaint_hog(originals, gallery, holes_small[0]),
+            results["nn-inpainting (HOG)"] = (nn_inpaint_hog(originals, gallery, holes[0]),
                                               f"nearest of {len(gallery)} training images", None)
     suffix = f"-{split}" if split else ""
     grid_png = Path(results_dir) / "inpainting" / f"{run_label(checkpoint)}-{mask}{suffix}.png"
