@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,13 @@ def save_retrieval_grid(queries: torch.Tensor, neighbours: torch.Tensor, png: Pa
     fig.savefig(png, dpi=110)
 
 
+def column_title(name: str, width: int = 26) -> str:
+    """A column's name on lines that fit its tile: a break before each parenthesis, bracket and "+", and long
+    run names (`[weights-inpainter-center-cifar10-small32]`) broken at their hyphens, so neighbours never overlap."""
+    parts = name.replace(" (", "\n(").replace(") [", ")\n[").replace(" + ", "\n+ ").split("\n")
+    return "\n".join(line for part in parts for line in textwrap.wrap(part, width))
+
+
 def save_image_table(columns: dict[str, list[np.ndarray]], png: Path, title: str, tile: int = 96) -> None:
     """A grid with one column per entry of `columns` (name -> (H, W, 3) uint8 images of any size, one per row),
     each image shown at `tile` pixels on its longer side."""
@@ -85,7 +93,7 @@ def save_image_table(columns: dict[str, list[np.ndarray]], png: Path, title: str
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
-                ax.set_title(name.replace(" (", "\n(").replace(") [", ")\n[").replace(" + ", "\n+ "), fontsize=6)
+                ax.set_title(column_title(name), fontsize=6)
     fig.suptitle(title, fontsize=8)
     fig.tight_layout()
     fig.savefig(png, dpi=120)

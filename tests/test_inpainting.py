@@ -12,6 +12,7 @@ from ssl_ce.evaluators import inpainting
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, hole_scores, mean_scores
 from ssl_ce.evaluators.inpainting import COLUMNS, INPAINTING
 from ssl_ce.inpainters import CLASSICAL
+from ssl_ce.plots import column_title
 from ssl_ce.training import train
 
 from .conftest import tiny_config, write_images
@@ -199,3 +200,10 @@ def test_models_of_other_input_sizes_fill_the_same_holes_at_their_own_scale(cent
                       progress=False)
     assert [r["model"] for r in rows] == ["paper-128", "small-32"]
     assert all(0 < r["psnr_db"] < 100 and r["note"] == "" for r in rows)  # every hole pixel inside the centre
+
+
+def test_grid_column_titles_fit_their_tiles_and_keep_every_character() -> None:
+    name = "context-encoder (center mask, adv 0) [weights-inpainter-center-cifar10-small32]"
+    lines = column_title(name).split("\n")
+    assert len(lines) > 3 and max(map(len, lines)) <= 26  # 26 characters of fontsize 6 fit a tile
+    assert "".join(lines).replace(" ", "") == name.replace(" ", "")
