@@ -46,7 +46,10 @@ def score(checkpoint: Path, records: Path, args: argparse.Namespace) -> tuple[li
     """Linear probe (all labels, 100 per class), fine-tuning and k-NN rows of one encoder, and their seconds."""
     rows, seconds = [], 0.0
     for evaluator, options in encoder_evaluations((None, 100), args.finetune_labels, args.finetune_epochs):
-        made, took = evaluate_once(records, evaluator, checkpoint, split=args.split, progress=False, **options)
+        # nn-retrieval draws a picture: under --results, not the repository's results/
+        pictures = {"results_dir": args.results} if evaluator == "nn-retrieval" else {}
+        made, took = evaluate_once(records, evaluator, checkpoint, split=args.split, progress=False, **options,
+                                   **pictures)
         rows += made
         seconds += took
     return rows, seconds
