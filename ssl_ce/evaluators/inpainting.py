@@ -108,7 +108,8 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
             model.name += f" [{run_label(model.path)}]"
     main = models[0]
     mask_cfg = dataclasses.replace(main.config.mask, type=mask)
-    gallery = None
+    gallery = None  # NN-inpainting's training images, read only when that row is made: one hole for all, not train
+    nn_inpainting = options.classical and MASKS.get(mask).fixed and split != "train"
     if images is not None:  # at their own size; a folder laid out in splits gives the split's files
         if with_splits:
             paths = split_files(Path(images), split)[1]
@@ -117,7 +118,7 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
         if not paths:
             raise SslCeError(f"no images found under {images}")
         originals = [load_image_any_size(p) for p in paths[:limit]]
-        if with_splits and split != "train":
+        if with_splits and nn_inpainting:
             gallery = folder_gallery(Path(images), originals)
         split = split if with_splits else ""
         eval_data = f"folder:{images}"
@@ -128,7 +129,7 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
         if limit is not None and limit < len(idx):
             idx = np.sort(np.random.default_rng(seed).choice(len(idx), limit, replace=False))
         originals = [img.permute(1, 2, 0).numpy() for img in all_images(scored, idx)]
-        if split != "train":
+        if nn_inpainting:
             gallery = all_images(build_dataset(data_cfg, "train", main.size))
         eval_data = data_cfg.source
     holes_small, holes = make_holes(mask_cfg, main.size, [o.shape[:2] for o in originals], seed)
@@ -146,7 +147,7 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
     if options.classical:
         for name, inpaint in CLASSICAL.items():
             results[name] = ([inpaint(o, h) for o, h in zip(originals, holes, strict=True)], "", None)
-        if gallery is not None and MASKS.get(mask).fixed:
+        if gallery is not None:
             results["nn-inpainting (HOG)"] = (nn_inpaint_hog(originals, gallery, holes[0]),
                                               f"nearest of {len(gallery)} training images", None)
     suffix = f"-{split}" if split else ""
