@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ssl_ce.config import load_config
+from ssl_ce.config import load_config, parse_overrides
 from ssl_ce.evaluators.records import encoder_evaluations, evaluate_once
 from ssl_ce.report import feature_table, margins_table, mean_std_table, run_dir_name, train_or_resume
 from ssl_ce.results import markdown_table
@@ -45,7 +45,8 @@ BASELINES = ("autoencoder", "denoising autoencoder", "random init", "rotation")
 def score(checkpoint: Path, records: Path, args: argparse.Namespace) -> tuple[list[dict], float]:
     """Linear probe (all labels, 100 per class), fine-tuning and k-NN rows of one encoder, and their seconds."""
     rows, seconds = [], 0.0
-    for evaluator, options in encoder_evaluations((None, 100), args.finetune_labels, args.finetune_epochs):
+    for evaluator, options in encoder_evaluations((None, args.few_labels), args.finetune_labels,
+                                                  args.finetune_epochs):
         # nn-retrieval draws a picture: under --results, not the repository's results/
         pictures = {"results_dir": args.results} if evaluator == "nn-retrieval" else {}
         made, took = evaluate_once(records, evaluator, checkpoint, split=args.split, progress=False, **options,
@@ -68,11 +69,17 @@ def knn_monitor_share(run: Path, pretrain_s: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=list(DATASETS), default="cifar10")
+    parser.add_argument("--config", default=None,
+                        help="The config every method trains with [default: cifar10 or roads-128, by --dataset].")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="A config value for every run, e.g. --set model.bottleneck=1000.")
     parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS),
                         help="Methods to run [default: all].")
+    parser.add_argument("--few-labels", type=int, default=100,
+                        help="Labels per class of the second linear probe, the few-label one [default: 100].")
     parser.add_argument("--finetune-epochs", type=int, default=5)
     parser.add_argument("--finetune-labels", type=int, default=None,
                         help="Labels per class for fine-tuning [default: 1000 on cifar10, all on roads, whose "
@@ -83,13 +90,14 @@ def main() -> None:
     parser.add_argument("--results", default=str(REPO / "results"))
     args = parser.parse_args()
     args.finetune_labels = args.finetune_labels or FINETUNE_LABELS[args.dataset]
+    config = args.config or DATASETS[args.dataset]
+    common = {"data.root": args.data_root, "train.epochs": args.epochs, **parse_overrides(args.sets)}
     runs = Path(args.runs or REPO / "runs" / f"features_{args.dataset}")
     results = Path(args.results)
     classification, knn, timing = [], [], []
     for name in args.methods:
         for seed in args.seeds:
-            cfg = load_config(DATASETS[args.dataset], {**METHODS[name], "data.root": args.data_root,
-                                                       "train.epochs": args.epochs, "train.seed": seed})
+            cfg = load_config(config, {**common, **METHODS[name], "train.seed": seed})
             result = train_or_resume(cfg, runs / f"{run_dir_name(name)}-seed{seed}", progress=False)
             tag = {"name": name, "pretrain_seed": seed}
             rows, eval_s = score(result.checkpoint, runs / "evaluations", args)
@@ -108,13 +116,19 @@ def main() -> None:
     baselines = tuple(b for b in BASELINES if b in args.methods)
     margins = "".join(f"\n\n### {n} minus each baseline (95 % interval)\n\n"
                       f"{markdown_table(margins_table(per_seed, n, baselines))}" for n in ours if baselines)
-    chosen = "" if args.methods == list(METHODS) else " --methods " + " ".join(f'"{m}"' for m in args.methods)
-    command = (f"python benchmarks/feature_quality.py --dataset {args.dataset} --data-root {args.data_root} "
-               f"--epochs {args.epochs} --seeds {' '.join(map(str, args.seeds))}{chosen} --split {args.split}")
+    options = [*(["--config", args.config] if args.config else []), *(f"--set {item}" for item in args.sets),
+               *([] if args.methods == list(METHODS) else ["--methods", *(f'"{m}"' for m in args.methods)]),
+               *([] if args.few_labels == 100 else ["--few-labels", str(args.few_labels)]),
+               *([] if args.finetune_epochs == 5 else ["--finetune-epochs", str(args.finetune_epochs)]),
+               *([] if args.finetune_labels == FINETUNE_LABELS[args.dataset]
+                 else ["--finetune-labels", str(args.finetune_labels)])]
+    command = " ".join(["python benchmarks/feature_quality.py --dataset", args.dataset, "--data-root", args.data_root,
+                        "--epochs", str(args.epochs), "--seeds", *map(str, args.seeds), *options,
+                        "--split", args.split])
     finetune_labels = f"{args.finetune_labels} labels per class" if args.finetune_labels else "every training label"
     stem.with_suffix(".md").write_text(
         f"# Feature quality on {args.dataset} (top-1 %, {args.split} split)\n\n"
-        f"Budget: configs/{DATASETS[args.dataset]}.yaml, {args.epochs} pretraining epochs per method, pretraining "
+        f"Budget: configs/{config}.yaml, {args.epochs} pretraining epochs per method, pretraining "
         f"seeds {', '.join(map(str, args.seeds))}; linear probe on frozen encoder features, fine-tuning "
         f"{args.finetune_epochs} epochs with {finetune_labels}, weighted k-NN (k = 20). Mean ± std over the "
         f"seeds. Whole run: {total_min:.0f} min on this machine.\n\n    {command}\n\n"

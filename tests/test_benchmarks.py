@@ -80,3 +80,46 @@ def test_roads_inpainter_chooses_on_val_and_scores_three_models_on_test_once(tmp
     assert again.returncode == 0, again.stderr
     assert {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")} == records  # test scored once
     assert (results / "roads_inpainter.md").read_text() == report
+
+
+def _markdown_rows(section: str) -> list[list[str]]:
+    """The cells of each row of the first markdown table in `section`."""
+    lines = section.split("\n\n|", 1)[1].split("\n\n")[0].splitlines()[2:]  # past the header and its rule
+    return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines]
+
+
+@pytest.mark.slow
+def test_feature_quality_tables_every_method_and_seed_and_never_scores_twice(tmp_path: Path) -> None:
+    photos, runs, results = tmp_path / "photos", tmp_path / "runs", tmp_path / "results"
+    for split, count in (("train", 20), ("test", 6)):  # the road photos' layout: train/ and test/, class folders
+        for seed, label in enumerate(("fields", "woods")):
+            write_images(photos / split / label, count, size=(48, 40), seed=seed + 10 * (split == "test"))
+    methods = ["context encoder (random region)", "autoencoder", "random init"]
+    command = [sys.executable, str(REPO / "benchmarks" / "feature_quality.py"), "--dataset", "roads",
+               "--config", "quick", "--data-root", str(photos), "--epochs", "1", "--seeds", "0", "1",
+               "--methods", *methods, "--few-labels", "4", "--finetune-epochs", "1", "--runs", str(runs),
+               "--results", str(results),
+               *(arg for item in [*TRAIN_TINY, "data.source=folder", "train.knn_every=2"] for arg in ("--set", item))]
+    done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = pd.read_csv(results / "features_roads.csv")
+    assert set(rows["split"]) == {"val"}
+    scores = rows.groupby(["name", "pretrain_seed"]).size()
+    assert sorted(scores.index) == [(m, s) for m in sorted(methods) for s in (0, 1)]
+    assert (scores == 4).all()  # linear probe (all labels, 4 per class), fine-tuning, k-NN
+    report = (results / "features_roads.md").read_text()
+    assert "--few-labels 4" in report and "--set data.source=folder" in report and "--finetune-epochs 1" in report
+    margins = _markdown_rows(report.split("minus each baseline (95 % interval)")[1])
+    assert [cells[0] for cells in margins] == ["minus autoencoder", "minus random init"]
+    assert all("[" in cell for cells in margins for cell in cells[1:])  # every margin has its interval
+    timing = _markdown_rows(report.split("## Time per run (s)")[1])
+    assert sorted((cells[0], cells[1]) for cells in timing) == sorted(scores.index.map(lambda i: (i[0], str(i[1]))))
+    monitor = {cells[0]: cells[-1] for cells in timing}  # the online k-NN monitor's share of training time, %
+    assert float(monitor["context encoder (random region)"]) > 0 and float(monitor["autoencoder"]) > 0
+    assert monitor["random init"] == ""  # it does not train
+
+    records = {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")}
+    again = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")} == records  # nothing re-scored
+    assert (results / "features_roads.md").read_text() == report
