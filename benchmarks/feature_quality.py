@@ -24,8 +24,18 @@ import pandas as pd
 
 from ssl_ce.config import load_config, parse_overrides
 from ssl_ce.evaluators.records import encoder_evaluations, evaluate_once
-from ssl_ce.report import feature_table, margins_table, mean_std_table, run_dir_name, train_or_resume
+from ssl_ce.report import BASELINES as TARGET_BASELINES
+from ssl_ce.report import (
+    TARGETS_HEADER,
+    feature_table,
+    feature_target_rows,
+    margins_table,
+    mean_std_table,
+    run_dir_name,
+    train_or_resume,
+)
 from ssl_ce.results import markdown_table
+from ssl_ce.training.knn_monitor import monitor_seconds
 
 REPO = Path(__file__).resolve().parent.parent
 DATASETS = {"cifar10": "cifar10", "roads": "roads-128"}  # --dataset -> the shipped config it trains with
@@ -58,12 +68,9 @@ def score(checkpoint: Path, records: Path, args: argparse.Namespace) -> tuple[li
 
 def knn_monitor_share(run: Path, pretrain_s: float) -> float:
     """% of a run's training wall time that its online k-NN monitor took (the issue's budget: at most 5 %); NaN
-    for runs logged before the monitor timed itself."""
-    metrics = run / "metrics.csv"
-    seconds = pd.read_csv(metrics).get("knn_seconds") if metrics.is_file() else None
-    if seconds is None or not pretrain_s > 0:  # also random init, which does not train
-        return float("nan")
-    return round(100 * seconds.sum() / pretrain_s, 2)
+    for runs logged before the monitor timed itself, and for random init, which does not train."""
+    seconds = monitor_seconds(run)
+    return float("nan") if seconds is None or not pretrain_s > 0 else round(100 * seconds / pretrain_s, 2)
 
 
 def main() -> None:
@@ -78,6 +85,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS),
                         help="Methods to run [default: all].")
+    parser.add_argument("--one-seed", nargs="+", choices=list(METHODS), default=[], metavar="METHOD",
+                        help="Methods run with the first of --seeds only: references beside the compared ones "
+                             "[default: none].")
     parser.add_argument("--few-labels", type=int, default=100,
                         help="Labels per class of the second linear probe, the few-label one [default: 100].")
     parser.add_argument("--finetune-epochs", type=int, default=5)
@@ -90,13 +100,15 @@ def main() -> None:
     parser.add_argument("--results", default=str(REPO / "results"))
     args = parser.parse_args()
     args.finetune_labels = args.finetune_labels or FINETUNE_LABELS[args.dataset]
+    if not set(args.one_seed) <= set(args.methods):
+        parser.error(f"--one-seed: {', '.join(sorted(set(args.one_seed) - set(args.methods)))} not in --methods")
     config = args.config or DATASETS[args.dataset]
     common = {"data.root": args.data_root, "train.epochs": args.epochs, **parse_overrides(args.sets)}
     runs = Path(args.runs or REPO / "runs" / f"features_{args.dataset}")
     results = Path(args.results)
     classification, knn, timing = [], [], []
     for name in args.methods:
-        for seed in args.seeds:
+        for seed in args.seeds[:1] if name in args.one_seed else args.seeds:
             cfg = load_config(config, {**common, **METHODS[name], "train.seed": seed})
             result = train_or_resume(cfg, runs / f"{run_dir_name(name)}-seed{seed}", progress=False)
             tag = {"name": name, "pretrain_seed": seed}
@@ -116,8 +128,13 @@ def main() -> None:
     baselines = tuple(b for b in BASELINES if b in args.methods)
     margins = "".join(f"\n\n### {n} minus each baseline (95 % interval)\n\n"
                       f"{markdown_table(margins_table(per_seed, n, baselines))}" for n in ours if baselines)
+    judged = tuple(b for b in TARGET_BASELINES if b in args.methods)  # the target's baselines (not rotation)
+    targets = "\n".join(["\n\n## Against the target", "", *TARGETS_HEADER,
+                          *(row for n in ours for row in feature_target_rows(per_seed, n, judged))]) \
+        if ours and judged else ""
     options = [*(["--config", args.config] if args.config else []), *(f"--set {item}" for item in args.sets),
                *([] if args.methods == list(METHODS) else ["--methods", *(f'"{m}"' for m in args.methods)]),
+               *(["--one-seed", *(f'"{m}"' for m in args.one_seed)] if args.one_seed else []),
                *([] if args.few_labels == 100 else ["--few-labels", str(args.few_labels)]),
                *([] if args.finetune_epochs == 5 else ["--finetune-epochs", str(args.finetune_epochs)]),
                *([] if args.finetune_labels == FINETUNE_LABELS[args.dataset]
@@ -125,14 +142,15 @@ def main() -> None:
     command = " ".join(["python benchmarks/feature_quality.py --dataset", args.dataset, "--data-root", args.data_root,
                         "--epochs", str(args.epochs), "--seeds", *map(str, args.seeds), *options,
                         "--split", args.split])
+    one_seed = f" ({args.seeds[0]} alone for {', '.join(args.one_seed)})" if args.one_seed else ""
     finetune_labels = f"{args.finetune_labels} labels per class" if args.finetune_labels else "every training label"
     stem.with_suffix(".md").write_text(
         f"# Feature quality on {args.dataset} (top-1 %, {args.split} split)\n\n"
         f"Budget: configs/{config}.yaml, {args.epochs} pretraining epochs per method, pretraining "
-        f"seeds {', '.join(map(str, args.seeds))}; linear probe on frozen encoder features, fine-tuning "
+        f"seeds {', '.join(map(str, args.seeds))}{one_seed}; linear probe on frozen encoder features, fine-tuning "
         f"{args.finetune_epochs} epochs with {finetune_labels}, weighted k-NN (k = 20). Mean ± std over the "
         f"seeds. Whole run: {total_min:.0f} min on this machine.\n\n    {command}\n\n"
-        f"{markdown_table(mean_std_table(per_seed))}{margins}\n\n"
+        f"{markdown_table(mean_std_table(per_seed))}{targets}{margins}\n\n"
         f"## Time per run (s)\n\n{markdown_table(pd.DataFrame(timing).set_index('name'))}\n")
     print(f"total {total_min:.1f} min; wrote {stem}.csv and {stem}.md")
 

@@ -19,6 +19,14 @@ TRAIN_TINY = ["train.batch_size=8", "model.bottleneck=32", "train.precision=fp32
 TINY = ["data.crops_per_photo=4", *TRAIN_TINY]  # the built-in photos
 
 
+def road_like_photos(root: Path, test_count: int) -> Path:
+    """The road photos' layout in small: train/ and test/, two class folders each, 20 training images a class."""
+    for split, count in (("train", 20), ("test", test_count)):
+        for seed, label in enumerate(("fields", "woods")):
+            write_images(root / split / label, count, size=(48, 40), seed=seed + 10 * (split == "test"))
+    return root
+
+
 @pytest.mark.slow
 def test_inpainter_selection_chooses_on_val_and_scores_test_once(tmp_path: Path) -> None:
     runs, results = tmp_path / "runs", tmp_path / "results"
@@ -50,10 +58,7 @@ def test_inpainter_selection_chooses_on_val_and_scores_test_once(tmp_path: Path)
 
 @pytest.mark.slow
 def test_roads_inpainter_chooses_on_val_and_scores_three_models_on_test_once(tmp_path: Path) -> None:
-    photos, runs, results = tmp_path / "photos", tmp_path / "runs", tmp_path / "results"
-    for split, count in (("train", 20), ("test", 4)):  # the road photos' layout: train/ and test/, class folders
-        for seed, label in enumerate(("fields", "woods")):
-            write_images(photos / split / label, count, size=(48, 40), seed=seed + 10 * (split == "test"))
+    photos, runs, results = road_like_photos(tmp_path / "photos", test_count=4), tmp_path / "runs", tmp_path / "results"
     command = [sys.executable, str(REPO / "benchmarks" / "roads_inpainter.py"), "--config", "quick",
                "--data-root", str(photos), "--set", "data.source=folder", "--base-epochs", "1",
                "--finish-epochs", "2", "--runs", str(runs), "--results", str(results), "--score-test",
@@ -90,28 +95,31 @@ def _markdown_rows(section: str) -> list[list[str]]:
 
 @pytest.mark.slow
 def test_feature_quality_tables_every_method_and_seed_and_never_scores_twice(tmp_path: Path) -> None:
-    photos, runs, results = tmp_path / "photos", tmp_path / "runs", tmp_path / "results"
-    for split, count in (("train", 20), ("test", 6)):  # the road photos' layout: train/ and test/, class folders
-        for seed, label in enumerate(("fields", "woods")):
-            write_images(photos / split / label, count, size=(48, 40), seed=seed + 10 * (split == "test"))
+    photos, runs, results = road_like_photos(tmp_path / "photos", test_count=6), tmp_path / "runs", tmp_path / "results"
     methods = ["context encoder (random region)", "autoencoder", "random init"]
     command = [sys.executable, str(REPO / "benchmarks" / "feature_quality.py"), "--dataset", "roads",
                "--config", "quick", "--data-root", str(photos), "--epochs", "1", "--seeds", "0", "1",
-               "--methods", *methods, "--few-labels", "4", "--finetune-epochs", "1", "--runs", str(runs),
-               "--results", str(results),
+               "--methods", *methods, "--one-seed", "autoencoder", "--few-labels", "4", "--finetune-epochs", "1",
+               "--runs", str(runs), "--results", str(results),
                *(arg for item in [*TRAIN_TINY, "data.source=folder", "train.knn_every=2"] for arg in ("--set", item))]
     done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     rows = pd.read_csv(results / "features_roads.csv")
     assert set(rows["split"]) == {"val"}
     scores = rows.groupby(["name", "pretrain_seed"]).size()
-    assert sorted(scores.index) == [(m, s) for m in sorted(methods) for s in (0, 1)]
+    assert sorted(scores.index) == [("autoencoder", 0), *((m, s) for m in sorted(methods)[1:] for s in (0, 1))]
     assert (scores == 4).all()  # linear probe (all labels, 4 per class), fine-tuning, k-NN
     report = (results / "features_roads.md").read_text()
-    assert "--few-labels 4" in report and "--set data.source=folder" in report and "--finetune-epochs 1" in report
+    for option in ('--one-seed "autoencoder"', "--few-labels 4", "--set data.source=folder", "--finetune-epochs 1"):
+        assert option in report  # the command written beside the table re-makes it
     margins = _markdown_rows(report.split("minus each baseline (95 % interval)")[1])
     assert [cells[0] for cells in margins] == ["minus autoencoder", "minus random init"]
-    assert all("[" in cell for cells in margins for cell in cells[1:])  # every margin has its interval
+    assert all("(interval needs 2+ seeds)" in cell for cell in margins[0][1:])  # the autoencoder's one seed
+    assert all("[" in cell for cell in margins[1][1:])  # random init's two seeds give every margin its interval
+    targets = _markdown_rows(report.split("## Against the target")[1])  # the issue's +3 points, each baseline
+    assert [cells[0] for cells in targets] == [f"context encoder (random region) >= {b} + 3 points, linear probe"
+                                               for b in ("autoencoder", "random init")]
+    assert targets[0][2] == "not established" and targets[1][2] in {"met", "missed", "not established"}
     timing = _markdown_rows(report.split("## Time per run (s)")[1])
     assert sorted((cells[0], cells[1]) for cells in timing) == sorted(scores.index.map(lambda i: (i[0], str(i[1]))))
     monitor = {cells[0]: cells[-1] for cells in timing}  # the online k-NN monitor's share of training time, %
@@ -123,3 +131,18 @@ def test_feature_quality_tables_every_method_and_seed_and_never_scores_twice(tmp
     assert again.returncode == 0, again.stderr
     assert {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")} == records  # nothing re-scored
     assert (results / "features_roads.md").read_text() == report
+
+
+@pytest.mark.slow
+def test_knn_monitor_overhead_measures_each_config_with_data_and_names_the_rest(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    command = [sys.executable, str(REPO / "benchmarks" / "knn_monitor_overhead.py"), "--configs", "quick", "cifar10",
+               "--cifar10-root", str(tmp_path / "absent"), "--results", str(results)]
+    done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (row,) = pd.read_csv(results / "knn_monitor_overhead.csv").to_dict("records")  # cifar10's data are absent
+    assert (row["config"], row["method"], row["steps"]) == ("quick", "rotation", row["knn_every"])
+    assert 0 < row["knn_s"] < row["loop_s"]  # one measurement, inside the steps' wall time
+    assert row["share_pct"] == pytest.approx(100 * row["knn_s"] / row["loop_s"], rel=0.02)  # of rounded seconds
+    assert row["within_budget"] == (row["share_pct"] <= 5)
+    assert "Not measured, data absent: cifar10." in (results / "knn_monitor_overhead.md").read_text()

@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -83,3 +85,11 @@ class KnnMonitor:
         started = time.perf_counter()
         top1 = self(encoder)
         return {"knn_top1": top1, "knn_seconds": round(time.perf_counter() - started, 3)}
+
+
+def monitor_seconds(run: Path) -> float | None:
+    """Seconds the monitor took over a whole run, from its metrics.csv: None for a run without one (random init)
+    or logged before the monitor timed itself."""
+    metrics = run / "metrics.csv"
+    seconds = pd.read_csv(metrics).get("knn_seconds") if metrics.is_file() else None
+    return None if seconds is None else float(seconds.sum())
