@@ -49,7 +49,7 @@ METHODS = {
     "random init": {"method.name": "random"},
     "supervised": {"method.name": "supervised"},
 }
-BASELINES = ("autoencoder", "denoising autoencoder", "random init", "rotation")
+BASELINES = (*TARGET_BASELINES, "rotation")  # margins also against rotation, the stronger pretext task
 
 
 def score(checkpoint: Path, records: Path, args: argparse.Namespace) -> tuple[list[dict], float]:
@@ -132,11 +132,16 @@ def main() -> None:
     targets = "\n".join(["\n\n## Against the target", "", *TARGETS_HEADER,
                           *(row for n in ours for row in feature_target_rows(per_seed, n, judged))]) \
         if ours and judged else ""
+
+    def given(flag: str) -> list[str]:
+        """`--flag value` when the value is not the parser's default, so the command re-makes the table."""
+        value = getattr(args, flag.replace("-", "_"))
+        return [] if value == parser.get_default(flag.replace("-", "_")) else [f"--{flag}", str(value)]
+
     options = [*(["--config", args.config] if args.config else []), *(f"--set {item}" for item in args.sets),
                *([] if args.methods == list(METHODS) else ["--methods", *(f'"{m}"' for m in args.methods)]),
                *(["--one-seed", *(f'"{m}"' for m in args.one_seed)] if args.one_seed else []),
-               *([] if args.few_labels == 100 else ["--few-labels", str(args.few_labels)]),
-               *([] if args.finetune_epochs == 5 else ["--finetune-epochs", str(args.finetune_epochs)]),
+               *given("few-labels"), *given("finetune-epochs"),
                *([] if args.finetune_labels == FINETUNE_LABELS[args.dataset]
                  else ["--finetune-labels", str(args.finetune_labels)])]
     command = " ".join(["python benchmarks/feature_quality.py --dataset", args.dataset, "--data-root", args.data_root,

@@ -36,11 +36,11 @@ def monitored_configs() -> list[str]:
     return [name for name in shipped_config_names() if load_config(name).train.knn_every > 0]
 
 
-def data_present(cfg: Config) -> bool:
-    """Whether the config's data are on this machine (the built-in photos always are)."""
-    if cfg.data.source == "cifar10":
-        return cfg.data.root is not None and (Path(cfg.data.root) / "cifar-10-batches-py").is_dir()
-    return cfg.data.source != "folder" or (cfg.data.root is not None and Path(cfg.data.root).is_dir())
+def data_present(source: str, root: str | None) -> bool:
+    """Whether a data source's files are on this machine (the built-in photos always are)."""
+    if source == "cifar10":
+        return root is not None and (Path(root) / "cifar-10-batches-py").is_dir()
+    return source != "folder" or (root is not None and Path(root).is_dir())
 
 
 def measure(cfg: Config, work: Path) -> dict:
@@ -68,16 +68,16 @@ def main() -> None:
     args = parser.parse_args()
     rows, skipped = [], []
     for name in args.configs:
+        shipped = load_config(name)
+        root = args.cifar10_root if shipped.data.source == "cifar10" else shipped.data.root
+        if root is not None and not Path(root).is_absolute():
+            root = str(REPO / root)  # the shipped configs' paths are from the repository root
+        if not data_present(shipped.data.source, root):
+            skipped.append(name)
+            continue
         for method in args.methods:
-            shipped = load_config(name)
-            root = args.cifar10_root if shipped.data.source == "cifar10" else shipped.data.root
-            if root is not None and not Path(root).is_absolute():
-                root = str(REPO / root)  # the shipped configs' paths are from the repository root
             cfg = load_config(name, {"method.name": method, "data.root": root, "train.device": args.device,
                                      "train.max_steps": shipped.train.knn_every})
-            if not data_present(cfg):
-                skipped.append(name)
-                break
             with tempfile.TemporaryDirectory() as work:
                 row = {"config": name, "method": method, "knn_every": cfg.train.knn_every, **measure(cfg, Path(work))}
             rows.append(row)
@@ -90,8 +90,8 @@ def main() -> None:
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
     table.assign(machine=machine).to_csv(results / "knn_monitor_overhead.csv", index=False)
-    command = ("python benchmarks/knn_monitor_overhead.py --configs " + " ".join(args.configs)
-               + " --methods " + " ".join(args.methods))
+    command = " ".join(["python benchmarks/knn_monitor_overhead.py --configs", *args.configs, "--methods",
+                        *args.methods, *([] if args.device == "auto" else ["--device", args.device])])
     missing = f"\n\nNot measured, data absent: {', '.join(skipped)}." if skipped else ""
     (results / "knn_monitor_overhead.md").write_text(
         f"# Online k-NN monitor: share of training wall time (budget {BUDGET_PCT:g} %)\n\n"
