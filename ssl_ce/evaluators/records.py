@@ -40,21 +40,37 @@ def evaluate_once(records: Path, evaluator_name: str, checkpoint: Path, **option
 class EvaluationRecord:
     """One evaluation's rows and wall time in a JSON file. Its name is a hash of the
     evaluator, its options and the identity (path, size, modification time) of every checkpoint it reads, so
-    a retrained run is evaluated again while a finished evaluation is never repeated on the test split."""
+    a retrained run is evaluated again while a finished evaluation is never repeated on the test split.
+
+    Where the pictures go (`results_dir`) is not part of the name: it does not change a number, and a table
+    re-made into another folder must not score the split again (the picture stays where the first scoring put
+    it). Records written before that rule carried `results_dir` in their hash; `legacy` is that older name, read
+    when the current one is absent, so no earlier test score is made a second time."""
 
     path: Path
+    legacy: Path | None = None
 
     @classmethod
     def for_call(cls, records: Path, evaluator: str, checkpoint: Path, options: dict[str, Any]) -> EvaluationRecord:
         files = [Path(checkpoint), *map(Path, options.get("also", ()))]
-        shown = {k: v for k, v in options.items() if k != "progress"}  # bars do not change numbers
-        identity = [evaluator, json.dumps(shown, sort_keys=True, default=str),
-                    *(f"{f.resolve()}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)]
-        digest = hashlib.sha1("\n".join(identity).encode()).hexdigest()[:16]
-        return cls(records / f"{evaluator}-{Path(checkpoint).parent.name}-{digest}.json")
+        checkpoints = [f"{f.resolve()}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files]
+
+        def named(ignored: set[str]) -> Path:
+            shown = {k: v for k, v in options.items() if k not in ignored}
+            identity = [evaluator, json.dumps(shown, sort_keys=True, default=str), *checkpoints]
+            digest = hashlib.sha1("\n".join(identity).encode()).hexdigest()[:16]
+            return records / f"{evaluator}-{Path(checkpoint).parent.name}-{digest}.json"
+
+        # progress bars and the pictures' folder do not change numbers
+        path = named({"progress", "results_dir"})
+        return cls(path, named({"progress"}) if "results_dir" in options else None)
+
+    def _found(self) -> Path:
+        """The file holding this evaluation: the current name, else the pre-`results_dir`-rule one."""
+        return self.legacy if not self.path.exists() and self.legacy and self.legacy.exists() else self.path
 
     def done(self) -> bool:
-        return self.path.exists()
+        return self._found().exists()
 
     def save(self, rows: list[dict[str, Any]], seconds: float) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,7 +78,7 @@ class EvaluationRecord:
         atomic_write_bytes(self.path, text.encode())
 
     def load(self) -> tuple[list[dict[str, Any]], float]:
-        record = json.loads(self.path.read_text())
+        record = json.loads(self._found().read_text())
         return record["rows"], record["seconds"]
 
 
