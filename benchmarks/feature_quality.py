@@ -21,9 +21,11 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
+import torch
 
 from ssl_ce.config import load_config, parse_overrides
 from ssl_ce.evaluators.records import encoder_evaluations, evaluate_once
+from ssl_ce.provenance import cpu_name, git_commit
 from ssl_ce.report import BASELINES as TARGET_BASELINES
 from ssl_ce.report import (
     TARGETS_HEADER,
@@ -154,7 +156,9 @@ def main() -> None:
         f"Budget: configs/{config}.yaml, {args.epochs} pretraining epochs per method, pretraining "
         f"seeds {', '.join(map(str, args.seeds))}{one_seed}; linear probe on frozen encoder features, fine-tuning "
         f"{args.finetune_epochs} epochs with {finetune_labels}, weighted k-NN (k = 20). Mean ± std over the "
-        f"seeds. Whole run: {total_min:.0f} min on this machine.\n\n    {command}\n\n"
+        f"seeds. Whole run: {total_min:.0f} min of compute (pretraining and evaluation, summed over the sessions "
+        f"that made them). Table made on {cpu_name()} ({torch.get_num_threads()} threads), commit {git_commit()}."
+        f"\n\n    {command}\n\n"
         f"{markdown_table(mean_std_table(per_seed))}{targets}{margins}\n\n"
         f"## Time per run (s)\n\n{markdown_table(pd.DataFrame(timing).set_index('name'))}\n")
     print(f"total {total_min:.1f} min; wrote {stem}.csv and {stem}.md")
