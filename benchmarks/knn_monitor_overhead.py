@@ -21,7 +21,9 @@ from pathlib import Path
 import pandas as pd
 
 from ssl_ce.config import Config, load_config, shipped_config_names
-from ssl_ce.provenance import environment
+from ssl_ce.data.cifar10 import find_cifar10
+from ssl_ce.errors import SslCeError
+from ssl_ce.provenance import environment, machine_line
 from ssl_ce.results import markdown_table
 from ssl_ce.runtime import resolve_device
 from ssl_ce.training.knn_monitor import monitor_seconds
@@ -39,7 +41,11 @@ def monitored_configs() -> list[str]:
 def data_present(source: str, root: str | None) -> bool:
     """Whether a data source's files are on this machine (the built-in photos always are)."""
     if source == "cifar10":
-        return root is not None and (Path(root) / "cifar-10-batches-py").is_dir()
+        try:
+            find_cifar10(root)  # the loader's own look-up, so "present" means what training will find
+        except SslCeError:
+            return False
+        return True
     return source != "folder" or (root is not None and Path(root).is_dir())
 
 
@@ -83,8 +89,7 @@ def main() -> None:
             rows.append(row)
             print(f"{name:18s} {method:16s} monitor {row['knn_s']:.1f} s of {row['loop_s']:.1f} s: "
                   f"{row['share_pct']:.2f} %", flush=True)
-    env = environment(resolve_device(args.device))
-    machine = f"{env['device_name']} ({env['cpu_threads']} threads), commit {env['git_commit']}, torch {env['torch']}"
+    machine = machine_line(environment(resolve_device(args.device)))
     table = pd.DataFrame(rows, columns=["config", "method", "knn_every", "steps", "loop_s", "knn_s", "share_pct"])
     table["within_budget"] = table["share_pct"] <= BUDGET_PCT
     results = Path(args.results)
