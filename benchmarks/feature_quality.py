@@ -21,11 +21,10 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from ssl_ce.config import load_config, parse_overrides
 from ssl_ce.evaluators.records import encoder_evaluations, evaluate_once
-from ssl_ce.provenance import cpu_name, git_commit
+from ssl_ce.provenance import environment, machine_line
 from ssl_ce.report import BASELINES as TARGET_BASELINES
 from ssl_ce.report import (
     TARGETS_HEADER,
@@ -37,6 +36,7 @@ from ssl_ce.report import (
     train_or_resume,
 )
 from ssl_ce.results import markdown_table
+from ssl_ce.runtime import resolve_device
 from ssl_ce.training.knn_monitor import monitor_seconds
 
 REPO = Path(__file__).resolve().parent.parent
@@ -157,7 +157,7 @@ def main() -> None:
         f"seeds {', '.join(map(str, args.seeds))}{one_seed}; linear probe on frozen encoder features, fine-tuning "
         f"{args.finetune_epochs} epochs with {finetune_labels}, weighted k-NN (k = 20). Mean ± std over the "
         f"seeds. Whole run: {total_min:.0f} min of compute (pretraining and evaluation, summed over the sessions "
-        f"that made them). Table made on {cpu_name()} ({torch.get_num_threads()} threads), commit {git_commit()}."
+        f"that made them). Table made on {machine_line(environment(resolve_device(cfg.train.device)))}."
         f"\n\n    {command}\n\n"
         f"{markdown_table(mean_std_table(per_seed))}{targets}{margins}\n\n"
         f"## Time per run (s)\n\n{markdown_table(pd.DataFrame(timing).set_index('name'))}\n")

@@ -50,6 +50,12 @@ def environment(device: torch.device) -> dict[str, Any]:
     }
 
 
+def machine_line(env: dict[str, Any]) -> str:
+    """The one-line 'made on' of a benchmark table, from `environment`: where a speed figure or a wall time is
+    read, the device, threads and commit that made it sit beside it."""
+    return f"{env['device_name']} ({env['cpu_threads']} threads), commit {env['git_commit']}, torch {env['torch']}"
+
+
 CPU_FEATURES = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")  # what decides bf16 speed on a CPU
 
 
