@@ -155,7 +155,7 @@ class TrainConfig:
     average_epochs: int = 0
     # steps between online k-NN measurements of the encoder (val queries, train gallery: training.knn_monitor), written
     # to metrics.csv as knn_top1 and drawn beside the losses; 0 = off (it turns itself off for unlabelled data)
-    knn_every: int = 150
+    knn_every: int = 225
     grid_images: int = 8  # images in the per-epoch inpainting grid
     tensorboard: bool = False  # also log losses, img/s and the grids to <run>/tensorboard (pip install tensorboard)
     deterministic: bool = False  # torch.use_deterministic_algorithms (slower; bit-identical CPU reruns)
