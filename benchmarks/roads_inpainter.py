@@ -5,6 +5,9 @@ the paper-128 net) fills holes better than the published 32-px CIFAR-10 inpainte
 recipe (all on the 3,735 training photos; val is the 416 photos the folder rules carve out of train/):
 
 1. L2 only at a constant rate for `--base-epochs` (the paper's Table 1 reports the L2 model beside the joint one).
+   Every stage shifts its training photos randomly by up to `--shift` px (reflected edges): chosen on val, where
+   the stage-1 model went from 17.74 dB without shifts to 18.65 dB with 16 px, because without them the net
+   memorises the 3,735 photos (its training loss kept falling while its online k-NN accuracy on val did not).
 2. From those weights, `--finish-epochs` more on a cosine rate, averaging the generator over the last half of
    them, twice: L2 only, and the paper's joint loss (adversarial weight 0.001, a fresh discriminator).
 3. Every stage's last and averaged weights are scored on val in one pass (the target is one pass); the highest
@@ -52,13 +55,15 @@ def main() -> None:
     parser.add_argument("--base-epochs", type=int, default=91)
     parser.add_argument("--finish-epochs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shift", type=int, default=16,
+                        help="Random training shifts of up to this many px (data.shift), in every stage.")
     parser.add_argument("--runs", default=str(REPO / "runs" / "roads_inpainter"))
     parser.add_argument("--results", default=str(REPO / "results"))
     parser.add_argument("--score-test", action="store_true",
                         help="Score the chosen model once on the test split (after the choice is made on val).")
     args = parser.parse_args()
     runs, records, results = Path(args.runs), Path(args.runs) / "evaluations", Path(args.results)
-    common = {"model.bottleneck": 1000, "train.seed": args.seed,
+    common = {"model.bottleneck": 1000, "train.seed": args.seed, "data.shift": args.shift,
               **({"data.root": args.data_root} if args.data_root else {}), **parse_overrides(args.sets)}
 
     base_cfg = load_config(args.config, {**common, **L2, "train.epochs": args.base_epochs})
@@ -125,10 +130,11 @@ def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Sco
     command = " ".join(["python benchmarks/roads_inpainter.py",
                         *([f"--data-root {args.data_root}"] if args.data_root else []),
                         f"--config {args.config} --base-epochs {args.base_epochs}",
-                        f"--finish-epochs {args.finish_epochs} --seed {args.seed}",
+                        f"--finish-epochs {args.finish_epochs} --seed {args.seed} --shift {args.shift}",
                         *(f"--set {item}" for item in args.sets)])
     lines = ["# The 128-px road-photo centre inpainter, chosen on val", "",
-             f"`{args.config}` with a 1000-d bottleneck: L2 at a constant rate for {args.base_epochs} "
+             f"`{args.config}` with a 1000-d bottleneck and random training shifts of up to {args.shift} px: "
+             f"L2 at a constant rate for {args.base_epochs} "
              f"epochs, then {args.finish_epochs} epochs on a cosine rate (generator averaged over the last "
              f"{averaged_epochs(args)}) with L2 and with the joint loss. Every number in this table is on the "
              f"{scored[0].row['images']} val images at their own size, centre holes, one pass (hole pixels, "

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from ssl_ce.export import recorded_evaluations
 
@@ -61,7 +62,7 @@ def test_roads_inpainter_chooses_on_val_and_scores_three_models_on_test_once(tmp
     photos, runs, results = road_like_photos(tmp_path / "photos", test_count=4), tmp_path / "runs", tmp_path / "results"
     command = [sys.executable, str(REPO / "benchmarks" / "roads_inpainter.py"), "--config", "quick",
                "--data-root", str(photos), "--set", "data.source=folder", "--base-epochs", "1",
-               "--finish-epochs", "2", "--runs", str(runs), "--results", str(results), "--score-test",
+               "--finish-epochs", "2", "--shift", "3", "--runs", str(runs), "--results", str(results), "--score-test",
                *(arg for item in TRAIN_TINY for arg in ("--set", item))]
     done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -78,6 +79,8 @@ def test_roads_inpainter_chooses_on_val_and_scores_three_models_on_test_once(tmp
     assert set(test_rows["checkpoint"].dropna()) == {chosen_file, joint_file, published}  # and the classical
     assert {"opencv telea", "biharmonic (scikit-image)"} <= set(test_rows["inpainter"])
     assert len(list((results / "roads_inpainter").glob("*-over_epochs.png"))) == 3
+    for stage in ("l2-constant", "l2-cosine", "joint-cosine"):  # --shift reaches every stage's training
+        assert yaml.safe_load((runs / stage / "config.yaml").read_text())["data"]["shift"] == 3
 
     records = {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")}
     report = (results / "roads_inpainter.md").read_text()
