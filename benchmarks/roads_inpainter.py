@@ -14,8 +14,9 @@ recipe (all on the 3,735 training photos; val is the 416 photos the folder rules
    val PSNR is the published model, and the best joint-loss one is its sharper companion in the pictures.
 
 The bottleneck is 1000-d, not the paper's 4000: the paper's generator is 142 MB in fp16, over the repository's
-50 MB per file; this one is 42 MB. With `--score-test` the chosen model, the joint companion and the published
-32-px file are scored once on the 1,126 test photos at their own 160 px against every classical inpainter;
+50 MB per file; this one is 42 MB. `--bottleneck 4000` trains the paper-size model the same way, to report it.
+With `--score-test` the chosen model, the joint companion and the published 32-px file are scored once on
+the 1,126 test photos at their own 160 px against every classical inpainter;
 the rows are kept (runs/.../evaluations/), so running it again reads the same numbers back. Writes
 results/roads_inpainter.csv (every val row, and the test rows once scored, which `ssl-ce export` records in
 the exported file), .md, and the runs' loss curves and fills over epochs under results/roads_inpainter/.
@@ -55,6 +56,8 @@ def main() -> None:
     parser.add_argument("--base-epochs", type=int, default=91)
     parser.add_argument("--finish-epochs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bottleneck", type=int, default=1000,
+                        help="The generator's bottleneck width: 1000 fits the 50 MB file, 4000 is the paper's.")
     parser.add_argument("--shift", type=int, default=16,
                         help="Random training shifts of up to this many px (data.shift), in every stage.")
     parser.add_argument("--runs", default=str(REPO / "runs" / "roads_inpainter"))
@@ -63,7 +66,7 @@ def main() -> None:
                         help="Score the chosen model once on the test split (after the choice is made on val).")
     args = parser.parse_args()
     runs, records, results = Path(args.runs), Path(args.runs) / "evaluations", Path(args.results)
-    common = {"model.bottleneck": 1000, "train.seed": args.seed, "data.shift": args.shift,
+    common = {"model.bottleneck": args.bottleneck, "train.seed": args.seed, "data.shift": args.shift,
               **({"data.root": args.data_root} if args.data_root else {}), **parse_overrides(args.sets)}
 
     base_cfg = load_config(args.config, {**common, **L2, "train.epochs": args.base_epochs})
@@ -131,10 +134,11 @@ def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Sco
                         *([f"--data-root {args.data_root}"] if args.data_root else []),
                         f"--config {args.config} --base-epochs {args.base_epochs}",
                         f"--finish-epochs {args.finish_epochs} --seed {args.seed} --shift {args.shift}",
+                        *([f"--bottleneck {args.bottleneck}"] if args.bottleneck != 1000 else []),
                         *(f"--set {item}" for item in args.sets)])
     lines = ["# The 128-px road-photo centre inpainter, chosen on val", "",
-             f"`{args.config}` with a 1000-d bottleneck and random training shifts of up to {args.shift} px: "
-             f"L2 at a constant rate for {args.base_epochs} "
+             f"`{args.config}` with a {args.bottleneck}-d bottleneck and random training shifts of up to "
+             f"{args.shift} px: L2 at a constant rate for {args.base_epochs} "
              f"epochs, then {args.finish_epochs} epochs on a cosine rate (generator averaged over the last "
              f"{averaged_epochs(args)}) with L2 and with the joint loss. Every number in this table is on the "
              f"{scored[0].row['images']} val images at their own size, centre holes, one pass (hole pixels, "
