@@ -108,7 +108,9 @@ def test_resume_continues_at_the_saved_step_with_the_same_state(tmp_path: Path) 
     full_rec = pd.read_csv(tmp_path / "full" / "metrics.csv")["rec"]
     split_rec = pd.read_csv(tmp_path / "split" / "metrics.csv")["rec"]
     assert ((full_rec - split_rec).abs() < 1e-5).all()
+    record = (tmp_path / "split" / "run.json").read_text()
     assert train(full, tmp_path / "split", resume=True, progress=False).train_seconds == result.train_seconds
+    assert (tmp_path / "split" / "run.json").read_text() == record  # reusing a finished run adds no segment
 
 
 def test_cosine_schedule_starts_at_the_base_rate_and_decays_to_zero() -> None:

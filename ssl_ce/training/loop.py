@@ -113,8 +113,10 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
             save_checkpoint(ckpt_path, cfg, at_step, at_step // steps_per_epoch, modules, optimizers,
                             {"torch_rng": torch.get_rng_state(), **average.extras(), **timing})
 
-    # The run's records: config.yaml, run.json, then metrics and pictures as it goes.
-    if ddp.main:
+    # The run's records: config.yaml, run.json, then metrics and pictures as it goes. A finished run that is only
+    # reused (a comparison run again) keeps them as they are, so they still name the command that trained it.
+    reused = resume and step >= total_steps
+    if ddp.main and not reused:
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.yaml").write_text(cfg.to_yaml())
         run_info = {"seed": cfg.train.seed, "resumed_from_step": step, "steps_per_epoch": steps_per_epoch,
