@@ -134,7 +134,7 @@ def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Sco
                         *([f"--data-root {args.data_root}"] if args.data_root else []),
                         f"--config {args.config} --base-epochs {args.base_epochs}",
                         f"--finish-epochs {args.finish_epochs} --seed {args.seed} --shift {args.shift}",
-                        *([f"--bottleneck {args.bottleneck}"] if args.bottleneck != 1000 else []),
+                        f"--bottleneck {args.bottleneck}",
                         *(f"--set {item}" for item in args.sets)])
     lines = ["# The 128-px road-photo centre inpainter, chosen on val", "",
              f"`{args.config}` with a {args.bottleneck}-d bottleneck and random training shifts of up to "
