@@ -43,7 +43,7 @@ from ssl_ce.methods.losses import masked_l2
 from ssl_ce.models import build_model, input_size
 from ssl_ce.models.dense import matmul_bottleneck
 from ssl_ce.provenance import environment
-from ssl_ce.runtime import Dist, autocast_context, place_modules, resolve_device
+from ssl_ce.runtime import Dist, autocast_context, native_bf16, place_modules, resolve_device, resolve_precision
 from ssl_ce.training.loop import train_step
 from ssl_ce.training.optim import compile_modules, make_optimizers
 
@@ -161,6 +161,7 @@ def measure(model: str, variant: Variant, device: torch.device, steps: int, warm
             times.append(time.perf_counter() - start)
     median = sorted(times)[len(times) // 2]
     options = {name: getattr(train_cfg, name) for name in SPEED_OPTIONS}
+    options["precision"] = resolve_precision(train_cfg.precision, device)  # what the default's `auto` ran
     options["matmul_bottleneck"] = matmul
     options["sync_every_step"] = reference
     return {"model": model, "variant": label, **options, "batch": BATCH[model],
@@ -181,18 +182,20 @@ Variant = tuple[str, TrainConfig | None, bool]  # label, train options (None: th
 
 
 def variants(device: torch.device) -> list[Variant]:
-    """The reference, ssl-ce with everything off, each option alone (fp16 on CUDA only), and the defaults."""
+    """The reference, ssl-ce with everything off, each option alone (fp16 on CUDA only; bf16 only where it is
+    native, since emulated bf16 runs these steps tens of times slower), and the defaults."""
     off = OPTIONS_OFF
-    fast = dataclasses.replace(off, precision="bf16", channels_last=True, fused_adam=True)
+    bf16 = native_bf16(device)
+    fast = dataclasses.replace(off, precision="bf16" if bf16 else "fp32", channels_last=True, fused_adam=True)
     return [("reference fp32 eager", None, False), ("ssl-ce fp32, options off", off, False),
             ("+ bottleneck as matmul", off, True),
             ("+ channels_last", dataclasses.replace(off, channels_last=True), False),
-            ("+ bf16 autocast", dataclasses.replace(off, precision="bf16"), False),
+            *([("+ bf16 autocast", dataclasses.replace(off, precision="bf16"), False)] if bf16 else []),
             *([("+ fp16 autocast", dataclasses.replace(off, precision="fp16"), False)] if device.type == "cuda"
               else []),
             ("+ fused Adam", dataclasses.replace(off, fused_adam=True), False),
             ("+ torch.compile", dataclasses.replace(off, compile=True), False),
-            ("+ matmul + bf16 + channels_last + fused Adam", fast, True),
+            (f"+ matmul + {fast.precision} + channels_last + fused Adam", fast, True),
             ("+ all of the above and compile", dataclasses.replace(fast, compile=True), True),
             ("ssl-ce default", TrainConfig(), True)]
 
@@ -214,7 +217,9 @@ def main() -> None:
     device = resolve_device(args.device, Dist())
     if args.batch:
         BATCH.update(dict.fromkeys(BATCH, args.batch))
-    peaks = {"fp32": matmul_peak(torch.float32, device), "bf16": matmul_peak(torch.bfloat16, device)}
+    peaks = {"fp32": matmul_peak(torch.float32, device)}
+    if native_bf16(device):
+        peaks["bf16"] = matmul_peak(torch.bfloat16, device)
     if device.type == "cuda":
         peaks["fp16"] = matmul_peak(torch.float16, device)
     env = environment(device)

@@ -54,7 +54,8 @@ def cli() -> None:
 @click.option("--epochs", type=int, help="Epochs to train.")
 @click.option("--max-steps", type=int, help="Stop after this many steps (overrides --epochs when smaller).")
 @click.option("--batch-size", type=int, help="Images per step (per process under torchrun).")
-@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), help="Autocast precision.")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]),
+              help="Autocast precision; auto (the default): bf16 where the device runs it natively, else fp32.")
 @click.option("--device", help="auto, cpu, cuda or cuda:N.")
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--init-from", type=click.Path(dir_okay=False),

@@ -136,7 +136,7 @@ class TrainConfig:
     epochs: int = 15
     max_steps: int | None = None  # stop earlier than `epochs` when set
     batch_size: int = 64
-    precision: Literal["fp32", "bf16", "fp16"] = "bf16"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"  # auto: bf16 where native
     channels_last: bool = True
     fused_adam: bool = True  # one fused kernel per optimiser step (CPU and CUDA)
     # in-memory training images (CIFAR-10, photos, folders) live on a CUDA device as uint8 when they fit in a

@@ -47,7 +47,8 @@ def describe(path: Path, results_dir: Path = Path("results")) -> list[tuple[str,
     if run:
         lines.append(("training run", f"commit {run.get('git_commit', '?')[:12]}, torch {run.get('torch', '?')}, "
                                       f"{run.get('device_name', '?')} ({run.get('device', '?')}), "
-                                      f"command: {run.get('command', '?')}"))
+                                      + (f"ran in {run['precision']}, " if "precision" in run else "")
+                                      + f"command: {run.get('command', '?')}"))
     metrics = json.loads(ckpt.metadata["training_metrics"]) if "training_metrics" in ckpt.metadata \
         else training_metrics(path)
     if metrics:

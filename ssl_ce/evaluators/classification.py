@@ -27,7 +27,7 @@ from ssl_ce.evaluators.finetune import FinetuneSettings, finetune
 from ssl_ce.evaluators.linear_probe import linear_probe
 from ssl_ce.pretrained import load_trained_encoder
 from ssl_ce.provenance import row_stamp
-from ssl_ce.runtime import resolve_device
+from ssl_ce.runtime import resolve_device, resolve_precision
 
 COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_steps", "pretrain_seed", "eval_data",
            "split", "protocol", "layer", "labels_per_class", "top1_pct", "top5_pct", "hyperparameters", "seed",
@@ -104,7 +104,7 @@ def run_classification(checkpoint: Path, options: ClassificationOptions, results
         rows.append(_row(base, "finetune", list(loaded.encoder.feature_layers())[-1], result.top1, result.top5,
                          f"epochs={settings.epochs};head_lr={settings.head_lr:g};"
                          f"encoder_lr={settings.head_lr * settings.encoder_lr_ratio:g};batch={settings.batch_size};"
-                         f"precision={settings.precision}", start))
+                         f"precision={resolve_precision(settings.precision, torch_device)}", start))
     return rows
 
 

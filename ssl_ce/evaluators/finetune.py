@@ -26,7 +26,7 @@ class FinetuneSettings:
     head_lr: float = 0.05
     encoder_lr_ratio: float = 0.1
     weight_decay: float = 5e-4
-    precision: str = "bf16"
+    precision: str = "auto"
 
 
 @dataclass(frozen=True)

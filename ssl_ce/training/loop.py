@@ -29,7 +29,7 @@ from ssl_ce.errors import Interrupted, SslCeError
 from ssl_ce.methods import Method, build_method, output_region
 from ssl_ce.models import build_model, input_size
 from ssl_ce.provenance import environment
-from ssl_ce.runtime import Dist, autocast_context, place_modules, resolve_device, setup_distributed
+from ssl_ce.runtime import Dist, autocast_context, place_modules, resolve_device, resolve_precision, setup_distributed
 from ssl_ce.training.averaging import AVERAGED_NAME, WeightAverage, write_averaged
 from ssl_ce.training.knn_monitor import KnnMonitor
 from ssl_ce.training.optim import compile_modules, make_optimizers, restore_optimizer
@@ -121,7 +121,7 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
         (out / "config.yaml").write_text(cfg.to_yaml())
         run_info = {"seed": cfg.train.seed, "resumed_from_step": step, "steps_per_epoch": steps_per_epoch,
                     "total_steps": total_steps, "world_size": ddp.world, "train_images": len(train_set),
-                    **environment(device)}
+                    "precision": resolve_precision(cfg.train.precision, device), **environment(device)}
         if initialised:
             run_info["initialised_from"] = initialised
         write_run_info(out / "run.json", run_info, resume)
@@ -210,7 +210,7 @@ def _check_start(cfg: Config, out: Path, resume: bool, device: torch.device) -> 
     if resume and not ckpt_path.exists():
         raise SslCeError(f"--resume: no checkpoint in {out}")
     if cfg.train.precision == "fp16" and device.type != "cuda":
-        raise SslCeError("train.precision fp16 needs a CUDA device; use bf16 on CPU")
+        raise SslCeError("train.precision fp16 needs a CUDA device; use auto on CPU")
 
 
 def _restore(path: Path, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
