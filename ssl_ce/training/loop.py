@@ -100,7 +100,8 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
     _wrap_distributed(method, ddp, device)
     compile_modules(method, cfg)
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.train.precision == "fp16")
-    autocast = autocast_context(cfg.train.precision, device)
+    precision = resolve_precision(cfg.train.precision, device)  # what `auto` means here: used and recorded
+    autocast = autocast_context(precision, device)
 
     saved_seconds = seconds_before  # the run's wall time as its latest checkpoint records it
 
@@ -121,7 +122,7 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
         (out / "config.yaml").write_text(cfg.to_yaml())
         run_info = {"seed": cfg.train.seed, "resumed_from_step": step, "steps_per_epoch": steps_per_epoch,
                     "total_steps": total_steps, "world_size": ddp.world, "train_images": len(train_set),
-                    "precision": resolve_precision(cfg.train.precision, device), **environment(device)}
+                    "precision": precision, **environment(device)}
         if initialised:
             run_info["initialised_from"] = initialised
         write_run_info(out / "run.json", run_info, resume)
