@@ -149,3 +149,42 @@ def test_knn_monitor_overhead_measures_each_config_with_data_and_names_the_rest(
     assert row["share_pct"] == pytest.approx(100 * row["knn_s"] / row["loop_s"], rel=0.02)  # of rounded seconds
     assert row["within_budget"] == (row["share_pct"] <= 5)
     assert "Not measured, data absent: cifar10." in (results / "knn_monitor_overhead.md").read_text()
+
+
+def _seed_table(path: Path, seed: int, psnr: dict[tuple[str, str], float]) -> Path:
+    """A roads_inpainter.csv in small: the val rows of one seed's candidates, the 32-px reference, a test row."""
+    rows = [{"candidate": c, "stage": s, "split": "val", "pretrain_seed": seed, "psnr_db": v, "images": 416}
+            for (c, s), v in psnr.items()]
+    rows.append({"candidate": "published 32-px CIFAR-10 inpainter", "stage": "reference", "split": "val",
+                 "pretrain_seed": 0, "psnr_db": 18.10, "images": 416})
+    rows.append({"candidate": "L2", "stage": "test, scored once", "split": "test", "pretrain_seed": seed,
+                 "psnr_db": 30.0, "images": 1126})  # must not take part: the seeds are compared on val
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_roads_inpainter_seeds_summarises_each_seeds_choice_on_val(tmp_path: Path) -> None:
+    from ssl_ce.stats import margin_over, verdict
+
+    stages = [("L2", "1: constant rate"), ("L2", "2: last weights"), ("L2", "2: averaged"), ("joint", "2: averaged")]
+    values = {0: [18.6, 18.96, 18.95, 18.2], 1: [18.5, 18.7, 18.8, 18.3], 2: [18.7, 19.1, 19.0, 18.1]}
+    tables = [_seed_table(tmp_path / f"seed{s}.csv", s, dict(zip(stages, v, strict=True))) for s, v in values.items()]
+    out = tmp_path / "seeds.md"
+    script = str(REPO / "benchmarks" / "roads_inpainter_seeds.py")
+    done = subprocess.run([sys.executable, script, *map(str, tables), "--out", str(out)],
+                          check=False, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    report = out.read_text()
+    chosen = [max(v) for v in values.values()]  # seed 1 chose its averaged weights, the others their last
+    assert ("seed 0: L2, stage 2: last weights; seed 1: L2, stage 2: averaged; "
+            "seed 2: L2, stage 2: last weights") in report
+    rows = {(cells[0], cells[1]): cells[2:] for cells in _markdown_rows(report)}
+    assert rows[("chosen on val", "")][:3] == [f"{v:.2f}" for v in chosen]
+    gain = margin_over(chosen, 18.10)
+    assert f"{gain} dB" in report and f"**{verdict(gain, 0.5)}**" in report
+    assert "30.00" not in report  # the test rows are left out
+
+    same = subprocess.run([sys.executable, script, str(tables[0]), str(tables[0]), "--out", str(out)],
+                          check=False, capture_output=True, text=True)
+    assert same.returncode != 0 and same.stderr.strip().splitlines() == [
+        "error: two tables are the same pretraining seed: seeds [0, 0]"]
