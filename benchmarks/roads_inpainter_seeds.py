@@ -19,12 +19,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from roads_inpainter import REFERENCE
 
 from ssl_ce.results import markdown_table
 from ssl_ce.stats import margin_over, summarise, verdict
 
 REPO = Path(__file__).resolve().parent.parent
-REFERENCE = "reference"  # the stage roads_inpainter.py gives the published 32-px file's row
 CHOSEN = "chosen on val"
 TARGET_DB = 0.5  # issue 25: the 128-px model beats the 32-px file by at least this
 
@@ -45,28 +45,20 @@ def val_rows(tables: list[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def psnr_by_seed(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per (candidate, stage), one column per seed, plus the row of the model each seed chose (the highest
-    val PSNR among its candidates, as roads_inpainter.py chooses)."""
-    table = rows.pivot_table(index=["candidate", "stage"], columns="recipe_seed", values="psnr_db", sort=False)
-    candidates = table.drop(index=REFERENCE, level="stage")
-    table.loc[(CHOSEN, ""), :] = candidates.max()
-    return table
-
-
 def report(tables: list[Path], command: str) -> str:
     rows = val_rows(tables)
-    table = psnr_by_seed(rows)
+    table = rows.pivot_table(index=["candidate", "stage"], columns="recipe_seed", values="psnr_db", sort=False)
     seeds = list(table.columns)
     reference = table.xs(REFERENCE, level="stage").iloc[0]
     if reference.nunique() != 1:
         raise SystemExit(f"error: the 32-px file scored differently across tables: {reference.to_dict()}")
+    candidates = table.drop(index=REFERENCE, level="stage")
+    chosen = candidates.max().tolist()  # each seed's choice: its highest val PSNR, as roads_inpainter.py chooses
+    table.loc[(CHOSEN, ""), :] = chosen
     shown = pd.DataFrame({"stage": table.index.get_level_values("stage"),
                           **{f"seed {s}": table[s].to_numpy() for s in seeds},
                           "mean ± std": [str(summarise(list(values))) for values in table.to_numpy()]},
                          index=pd.Index(table.index.get_level_values("candidate"), name="loss"))
-    candidates = table.drop(index=REFERENCE, level="stage").drop(index=CHOSEN, level="candidate")
-    chosen = table.loc[(CHOSEN, "")].tolist()
     picks = [", ".join(f"{name}, stage {stage}" for name, stage in candidates.index[candidates[s] == best])
              for s, best in zip(seeds, chosen, strict=True)]
     gain = margin_over(chosen, float(reference.iloc[0]))
