@@ -59,8 +59,8 @@ def report(tables: list[Path], command: str) -> str:
                           **{f"seed {s}": table[s].to_numpy() for s in seeds},
                           "mean ± std": [str(summarise(list(values))) for values in table.to_numpy()]},
                          index=pd.Index(table.index.get_level_values("candidate"), name="loss"))
-    picks = [", ".join(f"{name}, stage {stage}" for name, stage in candidates.index[candidates[s] == best])
-             for s, best in zip(seeds, chosen, strict=True)]
+    # idxmax takes the first of tied rows, in table order, as max() does in roads_inpainter.py
+    picks = [", stage ".join(candidates[s].idxmax()) for s in seeds]
     gain = margin_over(chosen, float(reference.iloc[0]))
     images = int(rows["images"].iloc[0])
     return "\n".join([
