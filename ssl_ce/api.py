@@ -11,6 +11,7 @@ size are applied inside, so nobody has to know them.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -70,11 +71,13 @@ def load_encoder(path: str | Path) -> Encoder:
 
 class Inpainter:
     """A context encoder as an inpainter for images of any size: `inp(image, mask)` -> the filled image, each
-    hole filled in a window around it at the model's scale (ssl_ce.inpaint, the code of `ssl-ce inpaint`)."""
+    hole filled in a window cut so that the model sees the hole it was trained on (ssl_ce.inpaint, the code of
+    `ssl-ce inpaint` and the evaluator). `geometry.describe()` says which hole that is."""
 
     def __init__(self, model: ModelInpainter) -> None:
         self.model = model
         self.input_size = model.size
+        self.geometry = model.geometry
 
     def __call__(self, image: Image, mask: np.ndarray | torch.Tensor) -> Image:
         """Fills the pixels where `mask` is True (H x W, or B x H x W); the rest is returned unchanged.
@@ -88,7 +91,10 @@ class Inpainter:
         if holes.shape != (len(batch), *batch.shape[-2:]):
             raise SslCeError(f"mask shape {tuple(holes.shape)} does not match the image's {tuple(batch.shape[-2:])}")
         uint8 = [(b.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy() for b in batch]
-        filled = [fill_holes(self.model, image, hole.numpy()) for image, hole in zip(uint8, holes, strict=True)]
+        notes: list[str] = []
+        filled = [fill_holes(self.model, image, hole.numpy(), notes) for image, hole in zip(uint8, holes, strict=True)]
+        if notes:
+            warnings.warn(f"{len(notes)} hole(s) do not suit {self.model.name}: {notes[0]}", stacklevel=2)
         out = torch.from_numpy(np.stack(filled)).permute(0, 3, 1, 2).float() / 255
         result = torch.where(holes[:, None], out, batch.cpu())
         return _like(result, image)

@@ -148,8 +148,8 @@ def eval_group() -> None:
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def inpaint(checkpoint: str, images: str, masks: str | None, mask: str | None, out: str, grid: str | None,
             flip_average: bool, seed: int, device: str, no_progress: bool) -> None:
-    """Fill the holes of a folder of photos: each hole is filled in a window around it at the model's scale,
-    pasted back at full resolution, every pixel outside the holes unchanged."""
+    """Fill the holes of a folder of photos: each hole is filled in a window around it, cut so that the model
+    sees the hole it was trained on, pasted back at full resolution, every pixel outside the holes unchanged."""
     from ssl_ce.inpaint import inpaint_folder
     from ssl_ce.pretrained import ModelInpainter
     from ssl_ce.runtime import resolve_device
@@ -158,6 +158,9 @@ def inpaint(checkpoint: str, images: str, masks: str | None, mask: str | None, o
     result = inpaint_folder(model, Path(images), Path(out), Path(masks) if masks else None, mask,
                             Path(grid) if grid else None, seed, progress=not no_progress)
     skipped = f"; skipped {result.skipped} unreadable image(s)" if result.skipped else ""
+    if result.unsuited:
+        click.echo(f"note: {len(result.unsuited)} image(s) have a hole that does not suit {model.name} "
+                   f"(first: {result.unsuited[0]})", err=True)
     click.echo(f"wrote {len(result.written)} filled image(s) to {out}{skipped}" + (f"; grid: {grid}" if grid else ""))
 
 

@@ -16,6 +16,7 @@ from ssl_ce.config import Config
 from ssl_ce.data.batches import to_model_input, to_uint8
 from ssl_ce.data.masks import Region
 from ssl_ce.errors import SslCeError
+from ssl_ce.hole_geometry import HoleGeometry
 from ssl_ce.inpainters import mean_fill
 from ssl_ce.methods import method_spec, output_region
 from ssl_ce.models import build_model, input_size
@@ -57,6 +58,7 @@ class ModelInpainter:
         self.step = ckpt.step
         self.size = input_size(self.config.model)
         self.region: Region = output_region(self.config, self.size)
+        self.geometry = HoleGeometry.of(self.config)
         if not method_spec(self.config).inpaints:
             raise SslCeError(f"{checkpoint} is a {self.config.method.name} classifier, not an inpainter")
         generator, _ = build_model(self.config.model, self.region.size)
@@ -68,12 +70,6 @@ class ModelInpainter:
         if flip_average:
             self.name += " + flip average"
 
-    def outside_fraction(self, holes_small: list[np.ndarray]) -> float:
-        """Fraction of hole pixels (at model size) outside the region this model predicts."""
-        total = sum(h.sum() for h in holes_small)
-        inside = sum(self.region.crop(torch.from_numpy(h)).sum().item() for h in holes_small)
-        return 0.0 if total == 0 else 1 - inside / total
-
     def predict(self, context: torch.Tensor) -> torch.Tensor:
         """The generator's fill of its region; with `flip_average`, the mean of the fills of the image and
         of its mirror image (mirrored back). Regions are centred, so the mirror predicts the same pixels."""
@@ -83,24 +79,21 @@ class ModelInpainter:
         return pred
 
     @torch.no_grad()
-    def __call__(self, images: list[np.ndarray], holes_small: list[np.ndarray],
-                 holes: list[np.ndarray]) -> list[np.ndarray]:
-        """Fills `holes` (full size); `holes_small` are the same holes at the model's input size."""
-        out = []
-        for image, hole_small, hole in zip(images, holes_small, holes, strict=True):
-            h, w = image.shape[:2]
-            x = torch.from_numpy(image).permute(2, 0, 1)[None].float()
-            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)
-            x = to_model_input(x, self.device)
-            hs = torch.from_numpy(hole_small)[None, None].float().to(self.device)
-            pred = self.predict(x * (1 - hs))
-            canvas = torch.from_numpy(mean_fill(image, hole)).permute(2, 0, 1)[None].float()
-            canvas = to_model_input(F.interpolate(canvas, size=(self.size, self.size), mode="bilinear",
-                                                  antialias=True, align_corners=False), self.device)
-            canvas = self.region.paste(canvas, pred.float())  # mean colour outside its region
-            full = F.interpolate(canvas, size=(h, w), mode="bilinear", align_corners=False)
-            full = to_uint8(full[0]).permute(1, 2, 0).cpu().numpy()
-            filled = image.copy()
-            filled[hole] = full[hole]
-            out.append(filled)
-        return out
+    def fill(self, window: np.ndarray, hidden_small: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        """`window` (H, W, 3 uint8) with `hole` filled, the model seeing it at its input size with the pixels
+        of `hidden_small` (its own size) dropped: the hole's window as cut by `ssl_ce.inpaint.fill_holes`."""
+        h, w = window.shape[:2]
+        x = torch.from_numpy(window).permute(2, 0, 1)[None].float()
+        x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)
+        x = to_model_input(x, self.device)
+        hs = torch.from_numpy(hidden_small)[None, None].float().to(self.device)
+        pred = self.predict(x * (1 - hs))
+        canvas = torch.from_numpy(mean_fill(window, hole)).permute(2, 0, 1)[None].float()
+        canvas = to_model_input(F.interpolate(canvas, size=(self.size, self.size), mode="bilinear",
+                                              antialias=True, align_corners=False), self.device)
+        canvas = self.region.paste(canvas, pred.float())  # mean colour outside its region
+        full = F.interpolate(canvas, size=(h, w), mode="bilinear", align_corners=False)
+        full = to_uint8(full[0]).permute(1, 2, 0).cpu().numpy()
+        filled = window.copy()
+        filled[hole] = full[hole]
+        return filled

@@ -1,8 +1,10 @@
 """`ssl-ce eval inpainting`: the paper's Table 1 protocol. The same holes (fixed seed) go to the checkpoint,
 to classical inpainters and to NN-inpainting; scores are over the hole pixels of [0, 1] images.
 
-Images of any size work: each is resized to the model input, the network's fill is resized back and pasted
-into the hole at full resolution (classical inpainters work at full resolution directly).
+Images of any size work: the holes are drawn at the first model's input size and stretched to each image's;
+every model then fills them through `ssl_ce.inpaint.fill_holes`, the path of `ssl-ce inpaint` and the API, so the
+same photo and hole give the same pixels everywhere, and each model sees the hole it was trained on at any photo
+size (classical inpainters work at full resolution directly).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import all_images
 from ssl_ce.data.folder import decode_all, list_images, split_files
 from ssl_ce.data.images import load_image_any_size
-from ssl_ce.data.masks import hole_at_size, make_holes
+from ssl_ce.data.masks import make_holes
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators.common import (
     Evaluator,
@@ -36,6 +38,7 @@ from ssl_ce.evaluators.common import (
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, mean_scores
 from ssl_ce.evaluators.knn import build_index, normalise, search
 from ssl_ce.evaluators.nn_retrieval import hog_features
+from ssl_ce.inpaint import fill_holes
 from ssl_ce.inpainters import CLASSICAL
 from ssl_ce.plots import save_image_table
 from ssl_ce.pretrained import ModelInpainter
@@ -89,6 +92,20 @@ def nn_inpaint_hog(query: list[np.ndarray], gallery: torch.Tensor, hole: np.ndar
     return filled
 
 
+def fill_with_notes(model: ModelInpainter, originals: list[np.ndarray], holes: list[np.ndarray]
+                    ) -> tuple[list[np.ndarray], str]:
+    """Each image filled through `ssl_ce.inpaint.fill_holes` (the path of `ssl-ce inpaint` and the API), and
+    a note saying how many images hold a hole that does not suit the model's geometry."""
+    filled, unsuited = [], []
+    for original, hole in zip(originals, holes, strict=True):
+        notes: list[str] = []
+        filled.append(fill_holes(model, original, hole, notes))
+        unsuited.extend(notes[:1])
+    if not unsuited:
+        return filled, ""
+    return filled, f"{len(unsuited)} of {len(originals)} images have a hole that does not suit it: {unsuited[0]}"
+
+
 def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: str = "results",
                    progress: bool = True) -> list[dict[str, Any]]:
     """`split="train"` scores a dataset's training images: the gap to the val split is the inpainter's
@@ -132,18 +149,14 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
         if nn_inpainting:
             gallery = all_images(build_dataset(data_cfg, "train", main.size))
         eval_data = data_cfg.source
-    holes_small, holes = make_holes(mask_cfg, main.size, [o.shape[:2] for o in originals], seed)
+    _, holes = make_holes(mask_cfg, main.size, [o.shape[:2] for o in originals], seed)
     results: dict[str, tuple[list[np.ndarray], str, ModelInpainter | None]] = {}
-    for model in models:  # a model of another input size (--also) sees the same holes at its own size
-        small = holes_small if model.size == main.size else [hole_at_size(h, model.size) for h in holes]
-        note = ""
+    for model in models:  # every model fills the same full-size holes, each cut by its own geometry
+        filled, note = fill_with_notes(model, originals, holes)
         if model.config.mask.type != mask:
-            note = f"generalisation: trained with {model.config.mask.type} holes, tested with {mask}"
-        outside = model.outside_fraction(small)
-        if outside > 0:
-            note += (f"{'; ' if note else ''}{100 * outside:.0f}% of hole pixels lie outside the centre this "
-                     "model predicts and were filled with the context mean")
-        results[model.name] = (model(originals, small, holes), note, model)
+            note = "; ".join(filter(None, [f"generalisation: trained with {model.config.mask.type} holes, "
+                                           f"tested with {mask}", note]))
+        results[model.name] = (filled, note, model)
     if options.classical:
         for name, inpaint in CLASSICAL.items():
             results[name] = ([inpaint(o, h) for o, h in zip(originals, holes, strict=True)], "", None)
