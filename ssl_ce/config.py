@@ -69,6 +69,7 @@ class MaskConfig:
     max_coverage: float = 0.25  # random-block: the rectangles cover at most this fraction
     region_coverage: tuple[float, float] = (0.2, 0.3)  # random-region: accepted hole fraction
     region_scale: float = 0.06  # random-region: noise-field resolution relative to the image (paper: 0.06)
+    freeform_coverage: tuple[float, float] = (0.05, 0.5)  # freeform: each hole's share of the image, drawn uniformly
 
     def validate(self) -> None:
         _check(self.overlap >= 0, "mask.overlap", "must be >= 0")
@@ -79,6 +80,8 @@ class MaskConfig:
         lo, hi = self.region_coverage
         _check(0.0 < lo < hi < 1.0, "mask.region_coverage", "must be [low, high] with 0 < low < high < 1")
         _check(0.0 < self.region_scale <= 0.5, "mask.region_scale", "must be in (0, 0.5]")
+        lo, hi = self.freeform_coverage
+        _check(0.0 < lo < hi <= 0.8, "mask.freeform_coverage", "must be [low, high] with 0 < low < high <= 0.8")
 
 
 @dataclass(frozen=True)

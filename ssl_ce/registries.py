@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the component types, for readers and type checkers; importi
 
 DATASETS: Registry[DataSource] = Registry(
     "data source", ["ssl_ce.data.photos", "ssl_ce.data.cifar10", "ssl_ce.data.folder"], "ssl_ce.data_sources")
-MASKS: Registry[MaskSpec] = Registry("mask", ["ssl_ce.data.masks"], "ssl_ce.masks")
+MASKS: Registry[MaskSpec] = Registry("mask", ["ssl_ce.data.masks", "ssl_ce.data.freeform"], "ssl_ce.masks")
 MODELS: Registry[ModelSpec] = Registry("model", ["ssl_ce.models"], "ssl_ce.models")
 METHODS: Registry[MethodSpec] = Registry(
     "method", ["ssl_ce.methods.context_encoder", "ssl_ce.methods.reconstruction", "ssl_ce.methods.rotation",

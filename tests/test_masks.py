@@ -71,3 +71,28 @@ def test_apply_fills_the_hole_with_the_mean() -> None:
     masked = masks.apply(images)
     hole = masks.hole.expand_as(images).bool()
     assert (masked[hole] == 0).all() and torch.equal(masked[~hole], images[~hole])
+
+
+def test_freeform_holes_cover_the_range_in_every_kind() -> None:
+    from ssl_ce.data.freeform import KINDS, freeform_hole
+
+    cfg = MaskConfig(type="freeform")
+    rng = torch.Generator().manual_seed(0)
+    holes = [freeform_hole(128, cfg, rng) for _ in range(240)]
+    lo, hi = cfg.freeform_coverage
+    coverage = torch.tensor([h.mean() for h, _ in holes])
+    assert (coverage <= hi).all() and (coverage >= lo).float().mean() > 0.95
+    assert 0.2 < coverage.median() < 0.35  # drawn across the range, not piled at one end
+    fill_of_box = {}
+    for kind in KINDS:
+        chosen = [h for h, k in holes if k == kind]
+        assert len(chosen) > 50  # each kind about a third of the time
+        fill_of_box[kind] = sum(h.sum() / ((h.any(1).sum()) * (h.any(0).sum())) for h in chosen) / len(chosen)
+    assert fill_of_box["strokes"] < fill_of_box["boxes"]  # strokes are thin: they fill little of their box
+
+
+def test_freeform_masks_are_drawn_again_from_their_seed_and_fill_the_whole_image_region() -> None:
+    a, b, c = _draw("freeform", 64, batch=8), _draw("freeform", 64, batch=8), _draw("freeform", 64, batch=8, seed=1)
+    assert torch.equal(a.hole, b.hole) and not torch.equal(a.hole, c.hole)
+    assert a.region == prediction_region("freeform", 64) and a.region.size == 64
+    assert torch.equal(a.weight, a.hole)  # the loss counts the hole pixels only
