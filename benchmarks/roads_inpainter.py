@@ -61,6 +61,8 @@ def main() -> None:
                         help="The generator's bottleneck width: 1000 fits the 50 MB file, 4000 is the paper's.")
     parser.add_argument("--shift", type=int, default=16,
                         help="Random training shifts of up to this many px (data.shift), in every stage.")
+    parser.add_argument("--mask", default="center",
+                        help="The holes every stage trains on and val scores (freeform: the free-form model).")
     parser.add_argument("--runs", default=str(REPO / "runs" / "roads_inpainter"))
     parser.add_argument("--results", default=str(REPO / "results"))
     parser.add_argument("--score-test", action="store_true",
@@ -68,13 +70,14 @@ def main() -> None:
     args = parser.parse_args()
     runs, records, results = Path(args.runs), Path(args.runs) / "evaluations", Path(args.results)
     common = {"model.bottleneck": args.bottleneck, "train.seed": args.seed, "data.shift": args.shift,
+              "mask.type": args.mask,
               **({"data.root": args.data_root} if args.data_root else {}), **parse_overrides(args.sets)}
 
     base_cfg = load_config(args.config, {**common, **L2, "train.epochs": args.base_epochs})
     images = str(base_cfg.data.root)  # every model fills the photos at their own size, as a user's would be
 
     def val(name: str, stage: str, checkpoint: Path) -> Scored:
-        rows, _ = evaluate_once(records, "inpainting", checkpoint, images=images, mask="center", split="val",
+        rows, _ = evaluate_once(records, "inpainting", checkpoint, images=images, mask=args.mask, split="val",
                                 classical=False, results_dir=runs, progress=False)
         return Scored(name, stage, checkpoint, False, rows[0])
 
@@ -98,7 +101,7 @@ def main() -> None:
 
     test_rows = []
     if args.score_test:
-        test_rows, _ = evaluate_once(records, "inpainting", chosen.checkpoint, images=images, mask="center",
+        test_rows, _ = evaluate_once(records, "inpainting", chosen.checkpoint, images=images, mask=args.mask,
                                      split="test",
                                      classical=True,
                                      also=tuple(str(f) for f in (joint.checkpoint, PUBLISHED_32PX)
@@ -135,14 +138,14 @@ def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Sco
                         *([f"--data-root {args.data_root}"] if args.data_root else []),
                         f"--config {args.config} --base-epochs {args.base_epochs}",
                         f"--finish-epochs {args.finish_epochs} --seed {args.seed} --shift {args.shift}",
-                        f"--bottleneck {args.bottleneck}",
+                        f"--bottleneck {args.bottleneck}", *([f"--mask {args.mask}"] if args.mask != "center" else []),
                         *(f"--set {item}" for item in args.sets)])
     lines = ["# The 128-px road-photo centre inpainter, chosen on val", "",
              f"`{args.config}` with a {args.bottleneck}-d bottleneck and random training shifts of up to "
              f"{args.shift} px: L2 at a constant rate for {args.base_epochs} "
              f"epochs, then {args.finish_epochs} epochs on a cosine rate (generator averaged over the last "
              f"{averaged_epochs(args)}) with L2 and with the joint loss. Every number in this table is on the "
-             f"{scored[0].row['images']} val images at their own size, centre holes, one pass (hole pixels, "
+             f"{scored[0].row['images']} val images at their own size, {args.mask} holes, one pass (hole pixels, "
              "[0, 1]).", "",
              f"    {command}", "", markdown_table(table), "",
              f"**Chosen on val:** {describe(chosen)} ({psnr(chosen):.2f} dB). The joint-loss companion in the "
