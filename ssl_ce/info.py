@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ssl_ce.checkpoint import AVERAGED_FROM, TRAIN_SECONDS, Checkpoint, load_checkpoint
 from ssl_ce.export import recorded_evaluations, training_metrics, training_run
+from ssl_ce.hole_geometry import HoleGeometry
 from ssl_ce.methods import method_spec
 from ssl_ce.pretrained import encoder_from
 
@@ -37,7 +38,8 @@ def describe(path: Path, results_dir: Path = Path("results")) -> list[tuple[str,
                          f"{loaded.encoder.num_features}-d features"),
         ("parameters", ", ".join(f"{m} {n:,}" for m, n in sorted(counts.items()))),
         ("method", method_spec(cfg).label(cfg)),
-        ("mask", cfg.mask.type),
+        ("mask", cfg.mask.type + (f" (fills: {HoleGeometry.of(cfg).describe()})" if method_spec(cfg).inpaints
+                                  else "")),
         ("training data", cfg.data.source + (f" ({cfg.data.root})" if cfg.data.root else "")),
         ("trained", f"{ckpt.step} steps, {ckpt.epoch} epochs, batch {cfg.train.batch_size}, "
                     f"{cfg.train.precision}, seed {cfg.train.seed}" + _wall_time(ckpt)),

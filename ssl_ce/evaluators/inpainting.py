@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from ssl_ce.evaluators.common import (
     split_option,
 )
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, mean_scores
+from ssl_ce.evaluators.inpaint_realism import REALISM_CHOICES, realism_values
 from ssl_ce.evaluators.knn import build_index, normalise, search
 from ssl_ce.evaluators.nn_retrieval import hog_features
 from ssl_ce.inpaint import fill_holes
@@ -43,12 +45,14 @@ from ssl_ce.inpainters import CLASSICAL
 from ssl_ce.plots import save_image_table
 from ssl_ce.pretrained import ModelInpainter
 from ssl_ce.provenance import row_stamp
+from ssl_ce.realism.measure import realism_columns
 from ssl_ce.registries import MASKS
 from ssl_ce.runtime import resolve_device
 
 COLUMNS = ["inpainter", "checkpoint", "method", "model", "trained_mask", "adv_weight", "pretrain_data",
            "pretrain_steps", "pretrain_seed", "eval_data", "split", "eval_mask", "images", "l1_pct", "l2_pct",
-           "psnr_db", "ssim", "note", "grid_png", "seed", "wall_time_s", "ssl_ce_version", "git_commit", "date"]
+           "psnr_db", "ssim", *realism_columns(), "note", "grid_png", "seed", "wall_time_s", "ssl_ce_version",
+           "git_commit", "date"]
 GRID_ROWS = 6
 
 
@@ -65,6 +69,8 @@ class InpaintingOptions:
     split: str = "val"  # val, test, or train (its gap to val is the inpainter's over-fitting)
     seed: int = 0
     device: str = "auto"
+    realism: str = "auto"  # the feature network of the KID columns (auto: MobileNet-v1 where available)
+    realism_model: str | None = None  # its file, if not in a default place
 
 
 def folder_gallery(images: Path, originals: list[np.ndarray]) -> torch.Tensor | None:
@@ -90,6 +96,21 @@ def nn_inpaint_hog(query: list[np.ndarray], gallery: torch.Tensor, hole: np.ndar
         out[hole] = gallery[i].permute(1, 2, 0).numpy()[hole]
         filled.append(out)
     return filled
+
+
+def sample(count: int, n: int, seed: int) -> np.ndarray:
+    """`n` of `count` indices (all when fewer), sorted, from `seed`."""
+    if n >= count:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(seed).choice(count, n, replace=False))
+
+
+def _folder_photos(files: list[Path], seed: int, n: int) -> list[np.ndarray]:
+    return [load_image_any_size(files[i]) for i in sample(len(files), n, seed)]
+
+
+def _dataset_photos(dataset: Any, seed: int, n: int) -> list[np.ndarray]:
+    return [img.permute(1, 2, 0).numpy() for img in all_images(dataset, sample(len(dataset), n, seed))]
 
 
 def fill_with_notes(model: ModelInpainter, originals: list[np.ndarray], holes: list[np.ndarray]
@@ -125,6 +146,7 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
             model.name += f" [{run_label(model.path)}]"
     main = models[0]
     mask_cfg = dataclasses.replace(main.config.mask, type=mask)
+    train_photos = None  # real photos for the realism columns: the train split, never the scored images
     gallery = None  # NN-inpainting's training images, read only when that row is made: one hole for all, not train
     nn_inpainting = options.classical and MASKS.get(mask).fixed and split != "train"
     if images is not None:  # at their own size; a folder laid out in splits gives the split's files
@@ -135,6 +157,8 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
         if not paths:
             raise SslCeError(f"no images found under {images}")
         originals = [load_image_any_size(p) for p in paths[:limit]]
+        if with_splits and split != "train":
+            train_photos = partial(_folder_photos, split_files(Path(images), "train")[1], seed)
         if with_splits and nn_inpainting:
             gallery = folder_gallery(Path(images), originals)
         split = split if with_splits else ""
@@ -142,10 +166,10 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
     else:
         data_cfg = eval_data_config(main.config.data, options.dataset, options.data_root)
         scored = build_dataset(data_cfg, split, main.size)
-        idx = np.arange(len(scored))
-        if limit is not None and limit < len(idx):
-            idx = np.sort(np.random.default_rng(seed).choice(len(idx), limit, replace=False))
+        idx = sample(len(scored), len(scored) if limit is None else limit, seed)
         originals = [img.permute(1, 2, 0).numpy() for img in all_images(scored, idx)]
+        if split != "train":
+            train_photos = partial(_dataset_photos, build_dataset(data_cfg, "train", main.size), seed)
         if nn_inpainting:
             gallery = all_images(build_dataset(data_cfg, "train", main.size))
         eval_data = data_cfg.source
@@ -166,6 +190,8 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
     suffix = f"-{split}" if split else ""
     grid_png = Path(results_dir) / "inpainting" / f"{run_label(checkpoint)}-{mask}{suffix}.png"
     _grid(originals, holes, results, grid_png, f"{eval_data}{' ' + split if split else ''}, {mask} holes")
+    realism = realism_values(options.realism, options.realism_model, train_photos, originals, holes,
+                             {name: r[0] for name, r in results.items()}, seed)
     stamp = row_stamp()
     rows = []
     for name, (filled, note, model) in results.items():
@@ -179,6 +205,7 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
             "pretrain_seed": cfg.train.seed if model else "", "eval_data": eval_data, "split": split,
             "eval_mask": mask, "images": len(originals), "l1_pct": round(scores.l1_pct, 2),
             "l2_pct": round(scores.l2_pct, 3), "psnr_db": round(scores.psnr_db, 2), "ssim": round(scores.ssim, 4),
+            **realism[name],
             "note": note, "grid_png": str(grid_png), "seed": seed,
             "wall_time_s": round(time.perf_counter() - start, 1), **stamp})
     assert all(r["psnr_db"] <= PSNR_CAP_DB for r in rows)
@@ -199,7 +226,8 @@ def _grid(originals: list[np.ndarray], holes: list[np.ndarray], results: dict, p
 
 INPAINTING = register(Evaluator(
     name="inpainting",
-    help="Hole filling vs classical inpainters and NN-inpainting: L1, L2, PSNR, SSIM over the hole.",
+    help="Hole filling vs classical inpainters and NN-inpainting: L1, L2, PSNR, SSIM over the hole, and realism "
+         "(KID in an ImageNet network's features, sharpness ratios).",
     csv_name="inpainting.csv",
     columns=COLUMNS,
     run=run_inpainting,
@@ -217,6 +245,14 @@ INPAINTING = register(Evaluator(
         click.Option(["--classical/--no-classical"], default=True, show_default=True,
                      help="Include the classical inpainters and NN-inpainting."),
         split_option(("val", "test", "train"), "; train measures over-fitting (its gap to val)"),
+        click.Option(["--realism"], type=click.Choice(REALISM_CHOICES), default="auto", show_default=True,
+                     help="The network of the KID/FID columns (x10^3, against real train photos, on the hole's "
+                          "square and the whole image): mnv1 = MobileNet-v1 ImageNet (offline; auto uses it "
+                          "where its file is found), inception = the standard FID network (torch-fidelity, "
+                          "needs its weights), none = PSNR and SSIM only."),
+        click.Option(["--realism-model"], type=click.Path(dir_okay=False),
+                     help="The realism network's file [default: $SSL_CE_MNV1, ../shared/models/, "
+                          "~/.cache/ssl-ce/]."),
         click.Option(["--flip-average"], is_flag=True,
                      help="Average each network's fill with its fill of the mirrored image (2x compute)."),
         *run_options(),
