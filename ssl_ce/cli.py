@@ -115,6 +115,10 @@ def eval_command(evaluator: Any) -> click.Command:
         for row in rows:
             click.echo(", ".join(f"{k}={v}" for k, v in row.items() if k not in ("git_commit", "ssl_ce_version")))
         click.echo(f"appended {len(rows)} row(s) to {path}")
+        if options.get("split") == "test":
+            from ssl_ce.evaluators.test_looks import ledger_path
+
+            click.echo(f"a test-split scoring: recorded in the test-look ledger {ledger_path()}")
 
     params = [click.Option(["--checkpoint"], required=True, type=click.Path(dir_okay=False),
                            help="A checkpoint.safetensors written by `ssl-ce pretrain`."),

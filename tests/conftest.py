@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +11,7 @@ import pytest
 from PIL import Image
 
 from ssl_ce.config import Config, config_from_dict
+from ssl_ce.evaluators.test_looks import LEDGER_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -46,3 +49,8 @@ def image_folder(tmp_path: Path) -> Path:
     write_images(tmp_path / "images" / "cats", 12, seed=1)
     write_images(tmp_path / "images" / "dogs", 12, suffix=".jpg", seed=2)
     return tmp_path / "images"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Test-split scorings made by the tests go to a ledger of their own, never to results/test_looks.csv."""
+    os.environ.setdefault(LEDGER_ENV, str(Path(tempfile.mkdtemp(prefix="ssl-ce-test-looks-")) / "test_looks.csv"))

@@ -39,7 +39,14 @@ class Evaluator:
 
     def __call__(self, checkpoint: str | Path, results_dir: str | Path = "results", progress: bool = True,
                  **options: Any) -> list[dict[str, Any]]:
-        return self.run(Path(checkpoint), self.options(**options), str(results_dir), progress)
+        """The rows; a test-split evaluation is also written to the test-look ledger (ssl_ce.evaluators.test_looks)."""
+        from ssl_ce.evaluators.test_looks import record_test_look
+
+        parsed = self.options(**options)
+        rows = self.run(Path(checkpoint), parsed, str(results_dir), progress)
+        if getattr(parsed, "split", None) == "test":
+            record_test_look(self.name, Path(checkpoint), options, rows)
+        return rows
 
 
 def register(evaluator: Evaluator) -> Evaluator:
