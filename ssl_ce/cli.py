@@ -169,6 +169,47 @@ def inpaint(checkpoint: str, images: str, masks: str | None, mask: str | None, o
 
 
 @cli.command()
+@click.option("--checkpoint", required=True, type=click.Path(dir_okay=False),
+              help="An inpainter (checkpoint or export), e.g. weights/inpainter-center-roads-128.safetensors.")
+@click.option("--also", multiple=True, type=click.Path(dir_okay=False), help="More inpainters beside it; repeatable.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; anything but 127.0.0.1 exposes the demo to the network (a warning says so).")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port (0: any free one).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+def demo(checkpoint: str, also: tuple[str, ...], host: str, port: int, open_browser: bool, device: str) -> None:
+    """Serve a local page: load a photo, paint a hole, see each model's fill (and Telea's) side by side; its
+    API (POST /api/v1/inpaint, GET /api/v1/models) is documented in the README. Ctrl-C stops it."""
+    import webbrowser
+
+    from ssl_ce.demo.server import DemoModels, DemoServer, offline_photos
+    from ssl_ce.pretrained import ModelInpainter
+    from ssl_ce.runtime import resolve_device
+
+    torch_device = resolve_device(device)
+    models = {}
+    for path in (checkpoint, *also):
+        model = ModelInpainter(Path(path), torch_device)
+        name = model.name if model.name not in models else f"{model.name} [{Path(path).stem}]"
+        models[name] = model
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: binding {host} lets other machines use this demo; it has no authentication", err=True)
+    try:
+        server = DemoServer(DemoModels(models, offline_photos()), host, port, verbose=True)
+    except OSError as exc:
+        raise SslCeError(f"cannot listen on {host}:{port}: {exc.strerror}; try --port 0") from None
+    click.echo(f"ssl-ce demo: {len(models)} model(s) at {server.url}  (Ctrl-C stops it)")
+    if open_browser:
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.server_close()
+
+
+@cli.command()
 @click.argument("checkpoint", type=click.Path(dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The export file (.safetensors).")
 @click.option("--part", type=click.Choice(["encoder", "inpainter"]), default="encoder", show_default=True,
