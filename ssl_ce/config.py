@@ -202,6 +202,31 @@ class Config:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
 
+# What a resume may change: how long to train, where the data and logs are, what is drawn and how often; none
+# of these changes a step's numbers. Anything else changed on --resume (or a study's reuse of a run) is refused.
+RESUMABLE_CHANGES = ("train.epochs", "train.max_steps", "train.device", "train.tensorboard", "train.checkpoint_every",
+                     "train.epoch_end_every", "train.grid_images", "train.knn_every", "train.data_on_device",
+                     "train.compile", "data.root", "data.strict", "data.download")
+
+
+def flat_items(raw: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"train.epochs": 15, ...} from a nested config dict."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            out.update(flat_items(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def recipe_changes(trained: Config, asked: Config) -> list[str]:
+    """'key: trained -> asked' for every config value that differs, except RESUMABLE_CHANGES."""
+    old, new = flat_items(trained.to_dict()), flat_items(asked.to_dict())
+    return [f"{key}: {old.get(key)!r} -> {new.get(key)!r}" for key in sorted(set(old) | set(new))
+            if key not in RESUMABLE_CHANGES and old.get(key) != new.get(key)]
+
+
 def _plain(value: Any) -> Any:
     """Tuples become lists so the YAML dump stays plain and loadable with safe_load."""
     if isinstance(value, dict):

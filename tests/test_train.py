@@ -256,3 +256,21 @@ def test_over_epochs_figure_keeps_log_spaced_epochs_and_the_latest(tmp_path: Pat
     assert fills == ["epoch_001.npy", "epoch_002.npy", "epoch_005.npy", "epoch_010.npy", "latest_012.npy"]
     assert np.load(result.out_dir / "samples" / "fills" / "epoch_001.npy").dtype == np.uint8
     assert (result.out_dir / "samples" / "over_epochs.png").stat().st_size > 0
+
+
+def test_a_resume_or_a_reuse_that_changes_the_recipe_is_refused_naming_the_keys(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ssl_ce.cli import cli
+    from ssl_ce.report import train_or_resume
+
+    out = tmp_path / "run"
+    train(tiny_config(train={"max_steps": 2}), out, progress=False)
+    changed = tiny_config(train={"max_steps": 4}, method={"adv_weight": 0.5})
+    with pytest.raises(SslCeError, match=r"another recipe \(method.adv_weight: 0.001 -> 0.5\)"):
+        train_or_resume(changed, out, progress=False)  # a study reusing the run
+    done = CliRunner().invoke(cli, ["pretrain", "--out", str(out), "--resume", "--max-steps", "4",
+                                    "--set", "optim.lr_g=0.5", "--no-progress"])
+    assert done.exit_code != 0 and "optim.lr_g: " in str(done.exception) and "\n" not in str(done.exception)
+    resumed = train_or_resume(tiny_config(train={"max_steps": 4}), out, progress=False)  # longer is allowed
+    assert resumed.step == 4

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import math
 import os
 import time
@@ -21,8 +22,15 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from ssl_ce.checkpoint import CHECKPOINT_NAME, TRAIN_SECONDS, load_checkpoint, load_module, save_checkpoint
-from ssl_ce.config import Config
+from ssl_ce.checkpoint import (
+    CHECKPOINT_NAME,
+    TRAIN_SECONDS,
+    load_checkpoint,
+    load_module,
+    read_metadata,
+    save_checkpoint,
+)
+from ssl_ce.config import RESUMABLE_CHANGES, Config, config_from_dict, recipe_changes
 from ssl_ce.data import build_dataset
 from ssl_ce.data.batches import Batch, epoch_batches, iterate, make_batch, place_training_images, step_rng
 from ssl_ce.errors import Interrupted, SslCeError
@@ -210,6 +218,11 @@ def _check_start(cfg: Config, out: Path, resume: bool, device: torch.device) -> 
         raise SslCeError(f"{out} already holds a run; add --resume to continue it or choose another --out")
     if resume and not ckpt_path.exists():
         raise SslCeError(f"--resume: no checkpoint in {out}")
+    if resume:
+        changes = recipe_changes(config_from_dict(json.loads(read_metadata(ckpt_path)["config"])), cfg)
+        if changes:
+            raise SslCeError(f"{out} was trained with another recipe ({'; '.join(changes)}); resume it unchanged "
+                             f"or train into a new --out (a resume may change only {', '.join(RESUMABLE_CHANGES)})")
     if cfg.train.precision == "fp16" and device.type != "cuda":
         raise SslCeError("train.precision fp16 needs a CUDA device; use auto on CPU")
 
