@@ -18,7 +18,7 @@ from ssl_ce.training.schedule import epoch_end_due, learning_rate
 
 from .conftest import REPO, SHARED_DATA, tiny_config
 
-TINY = {"data": {"source": "photos", "crops_per_photo": 2, "root": None},
+TINY = {"data": {"source": "photos", "crops_per_photo": 2, "root": None, "shift": 0},  # unshifted: 30 steps
         "train": {"batch_size": 4, "precision": "fp32", "grid_images": 2, "epochs": 6, "max_steps": 30}}
 
 
@@ -274,3 +274,28 @@ def test_a_resume_or_a_reuse_that_changes_the_recipe_is_refused_naming_the_keys(
     assert done.exit_code != 0 and "optim.lr_g: " in str(done.exception) and "\n" not in str(done.exception)
     resumed = train_or_resume(tiny_config(train={"max_steps": 4}), out, progress=False)  # longer is allowed
     assert resumed.step == 4
+
+
+def test_the_cats_config_trains_at_128_px_from_scratch_and_lowers_its_loss(tmp_path: Path) -> None:
+    """On a one-class folder of 128-px photos like ../shared/data/cats (which tests may not need)."""
+    from .conftest import write_images
+
+    write_images(tmp_path / "cats" / "train" / "cat", 40, size=(128, 128))
+    cfg = load_config("cats-128", {"data.root": str(tmp_path / "cats"), "model.bottleneck": 64,
+                                   "train.batch_size": 8, "train.max_steps": 16, "train.precision": "fp32",
+                                   "train.grid_images": 2, "method.adv_weight": 0.0})
+    assert (cfg.model.name, cfg.mask.type, cfg.train.knn_every) == ("paper-128", "freeform", 0)
+    train(cfg, tmp_path / "run", progress=False)
+    metrics = pd.read_csv(tmp_path / "run" / "metrics.csv")
+    assert metrics["rec"].tail(4).mean() < metrics["rec"].head(4).mean()
+
+
+def test_a_one_class_folder_turns_the_knn_monitor_off_with_a_one_line_note(tmp_path: Path) -> None:
+    from .conftest import write_images
+
+    write_images(tmp_path / "cats" / "train" / "cat", 12, size=(40, 40))
+    cfg = tiny_config(data={"source": "folder", "root": str(tmp_path / "cats")},
+                      train={"max_steps": 2, "knn_every": 1})
+    with pytest.warns(UserWarning, match=r"one class \(cat\), so a k-NN accuracy would mean nothing"):
+        train(cfg, tmp_path / "run", progress=False)
+    assert "knn_top1" not in pd.read_csv(tmp_path / "run" / "metrics.csv").dropna(axis=1, how="all")

@@ -53,9 +53,10 @@ class KnnMonitor:
         labels (said in a warning)."""
         if cfg.train.knn_every == 0:
             return None
-        if len(train_set.class_names) < 2:
-            warnings.warn("train.knn_every: the training data have no class labels; the k-NN monitor is off",
-                          stacklevel=2)
+        if len(train_set.class_names) < 2:  # one class: every neighbour votes right, a meaningless 100 %
+            shown = f"one class ({train_set.class_names[0]})" if train_set.class_names else "no class labels"
+            warnings.warn(f"train.knn_every: the training data have {shown}, so a k-NN accuracy would mean nothing; "
+                          "the k-NN monitor is off", stacklevel=2)
             return None
         return cls(_subset(train_set, GALLERY_IMAGES), _subset(val_set, QUERY_IMAGES), len(train_set.class_names),
                    device, autocast)
