@@ -189,3 +189,25 @@ def test_roads_inpainter_seeds_summarises_each_seeds_choice_on_val(tmp_path: Pat
                           check=False, capture_output=True, text=True)
     assert same.returncode != 0 and same.stderr.strip().splitlines() == [
         "error: two tables are the same pretraining seed: seeds [0, 0]"]
+
+
+def test_hole_robustness_scores_every_cell_for_every_inpainter(tmp_path: Path) -> None:
+    from ssl_ce.data.hole_cells import all_cells
+    from ssl_ce.training import train
+
+    from .conftest import tiny_config
+
+    model = train(tiny_config(train={"max_steps": 2}), tmp_path / "run", progress=False).checkpoint
+    root = road_like_photos(tmp_path / "roads", 2)
+    command = [sys.executable, str(REPO / "benchmarks" / "hole_robustness.py"), "--data-root", str(root),
+               "--checkpoint", str(model), "--classical", "mean colour", "opencv telea", "--limit", "3",
+               "--photo-px", "57", "--results", str(tmp_path)]
+    done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(tmp_path / "hole_robustness_57px_val.csv")
+    assert len(table) == 3 * len(all_cells()) and set(table["images"]) == {3}
+    assert table.groupby("inpainter").size().nunique() == 1 and table["psnr_db"].between(0, 100).all()
+    centre_model = table[table["inpainter"].str.startswith("context-encoder")]
+    assert (centre_model[centre_model["shape"] == "strokes"]["unsuited_images"] > 0).any()
+    text = (tmp_path / "hole_robustness_57px_val.md").read_text()
+    assert "minus the best classical inpainter" in text and (tmp_path / "hole_robustness_57px_val.png").is_file()

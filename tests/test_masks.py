@@ -96,3 +96,22 @@ def test_freeform_masks_are_drawn_again_from_their_seed_and_fill_the_whole_image
     assert torch.equal(a.hole, b.hole) and not torch.equal(a.hole, c.hole)
     assert a.region == prediction_region("freeform", 64) and a.region.size == 64
     assert torch.equal(a.weight, a.hole)  # the loss counts the hole pixels only
+
+
+def test_robustness_cells_cover_their_share_in_their_place_and_repeat() -> None:
+    import numpy as np
+
+    from ssl_ce.data.hole_cells import SIZES, Cell, all_cells, cell_hole
+
+    assert len(SIZES) >= 5 and min(SIZES) == 0.02 and max(SIZES) == 0.5
+    for cell in all_cells():
+        holes = [cell_hole((120, 170), cell, i) for i in range(4)]
+        coverage = np.mean([h.mean() for h in holes])
+        assert 0.7 * cell.size < coverage < 1.3 * cell.size, (cell, coverage)
+        assert np.array_equal(holes[0], cell_hole((120, 170), cell, 0))  # drawn from (photo, cell) alone
+    corner, edge, centre = (cell_hole((120, 170), Cell(0.05, "square", p), 0) for p in ("corner", "edge", "centre"))
+    assert corner[0, 0] and edge[:, 0].any() and not edge[0].any()
+    assert not (centre[0].any() or centre[:, 0].any() or centre[-1].any() or centre[:, -1].any())
+    strokes = cell_hole((120, 170), Cell(0.1, "strokes", "centre"), 0)
+    rows, cols = np.nonzero(strokes)
+    assert strokes.sum() < 0.7 * (np.ptp(rows) + 1) * (np.ptp(cols) + 1)  # thin: they fill little of their box

@@ -30,7 +30,7 @@ def _randint(rng: torch.Generator, lo: int, hi: int) -> int:
     return int(torch.randint(lo, hi + 1, (), generator=rng))
 
 
-def _stroke(canvas: np.ndarray, rng: torch.Generator) -> None:
+def draw_stroke(canvas: np.ndarray, rng: torch.Generator) -> None:
     """One brush stroke: a random walk of 2-8 segments at one width."""
     size = canvas.shape[0]
     lo, hi = STROKE_WIDTHS[list(STROKE_WIDTHS)[_randint(rng, 0, len(STROKE_WIDTHS) - 1)]]
@@ -54,7 +54,7 @@ def _box(canvas: np.ndarray, rng: torch.Generator) -> None:
     canvas[top : top + h, left : left + w] = 1
 
 
-def _region(size: int, coverage: float, cfg: MaskConfig, rng: torch.Generator) -> np.ndarray:
+def region_hole(size: int, coverage: float, cfg: MaskConfig, rng: torch.Generator) -> np.ndarray:
     """The paper's random region (bicubic-upsampled noise), thresholded to cover `coverage` of the image."""
     cells = max(2.0, cfg.region_scale * 128)
     grid = int(cells) + 2
@@ -72,9 +72,9 @@ def freeform_hole(size: int, cfg: MaskConfig, rng: torch.Generator) -> tuple[np.
     target = _uniform(rng, lo, hi)
     kind = KINDS[_randint(rng, 0, len(KINDS) - 1)]
     if kind == "region":
-        return _region(size, target, cfg, rng), kind
+        return region_hole(size, target, cfg, rng), kind
     canvas = np.zeros((size, size), dtype=np.uint8)
-    draw = _stroke if kind == "strokes" else _box
+    draw = draw_stroke if kind == "strokes" else _box
     for _ in range(MAX_SHAPES):
         before = canvas.copy()
         draw(canvas, rng)

@@ -1,0 +1,126 @@
+"""The robustness table (issue 41): PSNR and SSIM of each inpainter in every cell of hole size (2-50 % of the
+photo) x shape (square, box, strokes, random region) x place (centre, edge, corner), the same holes for all
+(ssl_ce.data.hole_cells), models filling through `ssl_ce.inpaint.fill_holes` as `ssl-ce inpaint` does.
+
+    python benchmarks/hole_robustness.py --data-root ../shared/data/roads --split val \
+        --checkpoint weights/inpainter-center-roads-128.safetensors [--checkpoint FREEFORM] [--photo-px 227]
+
+Writes <results>/hole_robustness[_<px>px]_<split>.{csv,md,png}. Choose on val; score test once.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
+
+from ssl_ce.data.folder import split_files
+from ssl_ce.data.hole_cells import PLACES, SHAPES, all_cells, cell_hole
+from ssl_ce.data.images import load_image_any_size
+from ssl_ce.evaluators.inpaint_metrics import mean_scores
+from ssl_ce.inpaint import fill_holes
+from ssl_ce.inpainters import CLASSICAL
+from ssl_ce.pretrained import ModelInpainter
+from ssl_ce.provenance import git_commit
+from ssl_ce.results import markdown_table
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def photos(root: Path, split: str, limit: int, photo_px: int) -> list[np.ndarray]:
+    """`limit` photos of the split (a fixed random choice), resized (Lanczos) to `photo_px` when it is set."""
+    files = split_files(root, split)[1]
+    chosen = np.sort(np.random.default_rng(0).choice(len(files), min(limit, len(files)), replace=False))
+    images = [load_image_any_size(files[i]) for i in chosen]
+    if photo_px:
+        images = [np.asarray(Image.fromarray(im).resize((photo_px, photo_px), Image.LANCZOS)) for im in images]
+    return images
+
+
+def score_cells(models: list[ModelInpainter], classical: list[str], images: list[np.ndarray]) -> pd.DataFrame:
+    rows = []
+    for cell in all_cells():
+        holes = [cell_hole(im.shape[:2], cell, i) for i, im in enumerate(images)]
+        fills: dict[str, tuple[list[np.ndarray], int]] = {}
+        for model in models:
+            filled, unsuited = [], 0
+            for image, hole in zip(images, holes, strict=True):
+                notes: list[str] = []
+                filled.append(fill_holes(model, image, hole, notes))
+                unsuited += bool(notes)
+            fills[model.name] = (filled, unsuited)
+        for name in classical:
+            fills[name] = ([CLASSICAL[name](im, h) for im, h in zip(images, holes, strict=True)], 0)
+        for name, (filled, unsuited) in fills.items():
+            scores = mean_scores(images, filled, holes)
+            rows.append({"inpainter": name, "shape": cell.shape, "place": cell.place, "size": cell.size,
+                         "coverage": float(np.mean([h.mean() for h in holes])), "images": len(images),
+                         "psnr_db": scores.psnr_db, "ssim": scores.ssim, "unsuited_images": unsuited})
+    return pd.DataFrame(rows)
+
+
+def plot(table: pd.DataFrame, png: Path, title: str) -> None:
+    fig, axes = plt.subplots(1, len(SHAPES), figsize=(4 * len(SHAPES), 3.4), sharey=True)
+    for ax, shape in zip(axes, SHAPES, strict=True):
+        part = table[table["shape"] == shape].groupby(["inpainter", "size"])["psnr_db"].mean().unstack(0)
+        for name in part.columns:
+            ax.plot(100 * part.index, part[name], marker="o", label=name)
+        ax.set_title(f"{shape} (mean over {', '.join(PLACES)})", fontsize=9)
+        ax.set_xlabel("hole, % of the photo")
+    axes[0].set_ylabel("PSNR in the hole, dB")
+    axes[-1].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-root", required=True)
+    parser.add_argument("--split", default="val", choices=["val", "test"])
+    parser.add_argument("--checkpoint", action="append", required=True, help="An inpainter; repeatable.")
+    parser.add_argument("--classical", nargs="*", default=list(CLASSICAL), choices=list(CLASSICAL))
+    parser.add_argument("--limit", type=int, default=100, help="Photos of the split (a fixed random choice).")
+    parser.add_argument("--photo-px", type=int, default=0, help="Resize the photos to this square size first.")
+    parser.add_argument("--results", default=str(REPO / "results"))
+    args = parser.parse_args()
+    models = [ModelInpainter(Path(p), torch.device("cpu")) for p in args.checkpoint]
+    images = photos(Path(args.data_root), args.split, args.limit, args.photo_px)
+    table = score_cells(models, args.classical, images)
+    size_part = f"_{args.photo_px}px" if args.photo_px else ""
+    stem = Path(args.results) / f"hole_robustness{size_part}_{args.split}"
+    table.to_csv(stem.with_suffix(".csv"), index=False)
+    command = (f"python benchmarks/hole_robustness.py --data-root {args.data_root} --split {args.split} "
+               + " ".join(f"--checkpoint {p}" for p in args.checkpoint)
+               + f" --limit {args.limit}" + (f" --photo-px {args.photo_px}" if args.photo_px else "")
+               + (f" --classical {' '.join(args.classical)}" if args.classical != list(CLASSICAL) else ""))
+    psnr = table.pivot_table(index=["inpainter", "shape", "place"], columns="size", values="psnr_db")
+    psnr.columns = [f"{100 * c:g} %" for c in psnr.columns]
+    best_classical = table[table["inpainter"].isin(args.classical)].groupby(["shape", "place", "size"])["psnr_db"].max()
+    margins = []
+    for model in models:
+        mine = table[table["inpainter"] == model.name].set_index(["shape", "place", "size"])["psnr_db"]
+        margin = (mine - best_classical).unstack("size")
+        margin.columns = [f"{100 * c:g} %" for c in margin.columns]
+        margins.append(f"### {model.name} minus the best classical inpainter of each cell (dB)\n\n"
+                       f"{markdown_table(margin)}\n")
+    plot(table, stem.with_suffix(".png"), f"{len(images)} {args.split} photos" +
+         (f" at {args.photo_px} px" if args.photo_px else ""))
+    stem.with_suffix(".md").write_text(
+        f"# Hole robustness ({args.split}, {len(images)} photos)\n\nMade by\n\n    {command}\n\nat {git_commit()}. "
+        "PSNR in the hole (dB), one hole per photo per cell, the same holes for every inpainter.\n\n"
+        f"{markdown_table(psnr)}\n\n" + "\n".join(margins))
+    print(f"wrote {stem}.csv, .md and .png")
+
+
+if __name__ == "__main__":
+    main()
