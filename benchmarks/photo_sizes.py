@@ -18,6 +18,7 @@ from PIL import Image
 
 from ssl_ce.data.folder import split_files
 from ssl_ce.evaluators.inpainting import INPAINTING
+from ssl_ce.evaluators.test_looks import record_test_look
 from ssl_ce.results import markdown_table
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,8 +49,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             folder = resized_copies(files, size, Path(tmp) / str(size))
-            for row in INPAINTING(MODELS[0], images=str(folder), also=tuple(map(str, MODELS[1:])), classical=False,
-                                  results_dir=tmp, progress=False):
+            options = {"images": str(folder), "also": tuple(map(str, MODELS[1:])), "classical": False}
+            scored = INPAINTING(MODELS[0], results_dir=tmp, progress=False, **options)
+            if args.split == "test":  # a folder without splits: the evaluator cannot tell it is the test split
+                record_test_look("inpainting", MODELS[0], {**options, "split": "test", "photo_px": size}, scored,
+                                 source="benchmarks/photo_sizes.py")
+            for row in scored:
                 rows.append({"photo_px": size, "inpainter": Path(row["checkpoint"]).name, "images": row["images"],
                              "psnr_db": row["psnr_db"], "ssim": row["ssim"], "note": row["note"],
                              "git_commit": row["git_commit"]})
