@@ -26,6 +26,7 @@ from ssl_ce.data.folder import split_files
 from ssl_ce.data.hole_cells import PLACES, SHAPES, all_cells, cell_hole
 from ssl_ce.data.images import load_image_any_size
 from ssl_ce.evaluators.inpaint_metrics import mean_scores
+from ssl_ce.evaluators.test_looks import record_test_look
 from ssl_ce.inpaint import fill_holes
 from ssl_ce.inpainters import CLASSICAL
 from ssl_ce.pretrained import ModelInpainter
@@ -99,6 +100,12 @@ def main() -> None:
     size_part = f"_{args.photo_px}px" if args.photo_px else ""
     stem = Path(args.results) / f"hole_robustness{size_part}_{args.split}"
     table.to_csv(stem.with_suffix(".csv"), index=False)
+    if args.split == "test":  # scored here, not through an evaluator: the ledger row is written here
+        means = table.groupby("inpainter")[["psnr_db", "ssim"]].mean().round(2).reset_index()
+        for path in args.checkpoint:
+            record_test_look("hole-robustness", Path(path), {"split": "test", "limit": args.limit,
+                                                             "photo_px": args.photo_px},
+                             means.to_dict("records"), source="benchmarks/hole_robustness.py")
     command = (f"python benchmarks/hole_robustness.py --data-root {args.data_root} --split {args.split} "
                + " ".join(f"--checkpoint {p}" for p in args.checkpoint)
                + f" --limit {args.limit}" + (f" --photo-px {args.photo_px}" if args.photo_px else "")
