@@ -9,6 +9,7 @@ import pytest
 
 from ssl_ce import report
 from ssl_ce.checkpoint import load_checkpoint
+from ssl_ce.registries import MASKS
 from ssl_ce.report import RUNS, Budget, run_report
 
 TINY = Budget(config="quick.yaml", epochs=1, linear_labels=(None,), finetune_labels=None, finetune_epochs=1,
@@ -37,7 +38,7 @@ def test_report_runs_every_method_and_evaluator_and_reuses_finished_runs(tmp_pat
     classification = pd.read_csv(tables / "classification.csv")
     assert len(classification) == 2 * len(RUNS) * 2  # linear + fine-tune, each run, each seed
     assert set(classification["split"]) == {"test"} and set(classification["pretrain_seed"]) == {0, 1}
-    assert set(pd.read_csv(tables / "inpainting.csv")["eval_mask"]) == {"center", "random-block", "random-region"}
+    assert set(pd.read_csv(tables / "inpainting.csv")["eval_mask"]) == set(MASKS.names())  # every hole type
     assert (tables / "mask_matrix.png").exists() and list((tables / "loss_curves").glob("*.png"))
     for link in [line.split("](")[1].split(")")[0] for line in text.splitlines() if "](" in line]:
         assert (out / link).exists(), link
