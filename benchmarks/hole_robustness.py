@@ -11,6 +11,7 @@ Writes <results>/hole_robustness[_<px>px]_<split>.{csv,md,png}. Choose on val; s
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 import matplotlib
@@ -109,7 +110,7 @@ def main() -> None:
     command = (f"python benchmarks/hole_robustness.py --data-root {args.data_root} --split {args.split} "
                + " ".join(f"--checkpoint {p}" for p in args.checkpoint)
                + f" --limit {args.limit}" + (f" --photo-px {args.photo_px}" if args.photo_px else "")
-               + (f" --classical {' '.join(args.classical)}" if args.classical != list(CLASSICAL) else ""))
+               + (f" --classical {shlex.join(args.classical)}" if args.classical != list(CLASSICAL) else ""))
     psnr = table.pivot_table(index=["inpainter", "shape", "place"], columns="size", values="psnr_db")
     psnr.columns = [f"{100 * c:g} %" for c in psnr.columns]
     best_classical = table[table["inpainter"].isin(args.classical)].groupby(["shape", "place", "size"])["psnr_db"].max()
