@@ -1,6 +1,6 @@
 """The robustness table (issue 41): PSNR and SSIM of each inpainter in every cell of hole size (2-50 % of the
 photo) x shape (square, box, strokes, random region) x place (centre, edge, corner), the same holes for all
-(ssl_ce.data.hole_cells), models filling through `ssl_ce.inpaint.fill_holes` as `ssl-ce inpaint` does.
+(ssl_ce.data.hole_cells), models filling through `ssl_ce.inpaint.fill_all` as `ssl-ce inpaint` does.
 
     python benchmarks/hole_robustness.py --data-root ../shared/data/roads --split val \
         --checkpoint weights/inpainter-center-roads-128.safetensors [--checkpoint FREEFORM] [--photo-px 227]
@@ -28,7 +28,7 @@ from ssl_ce.data.hole_cells import PLACES, SHAPES, all_cells, cell_hole
 from ssl_ce.data.images import load_image_any_size
 from ssl_ce.evaluators.inpaint_metrics import mean_scores
 from ssl_ce.evaluators.test_looks import record_test_look
-from ssl_ce.inpaint import fill_holes
+from ssl_ce.inpaint import fill_all
 from ssl_ce.inpainters import CLASSICAL
 from ssl_ce.pretrained import ModelInpainter
 from ssl_ce.provenance import git_commit
@@ -53,12 +53,8 @@ def score_cells(models: list[ModelInpainter], classical: list[str], images: list
         holes = [cell_hole(im.shape[:2], cell, i) for i, im in enumerate(images)]
         fills: dict[str, tuple[list[np.ndarray], int]] = {}
         for model in models:
-            filled, unsuited = [], 0
-            for image, hole in zip(images, holes, strict=True):
-                notes: list[str] = []
-                filled.append(fill_holes(model, image, hole, notes))
-                unsuited += bool(notes)
-            fills[model.name] = (filled, unsuited)
+            filled, unsuited = fill_all(model, images, holes)
+            fills[model.name] = (filled, len(unsuited))
         for name in classical:
             fills[name] = ([CLASSICAL[name](im, h) for im, h in zip(images, holes, strict=True)], 0)
         for name, (filled, unsuited) in fills.items():

@@ -106,6 +106,17 @@ def fill_holes(model: ModelInpainter, image: np.ndarray, hole: np.ndarray, notes
     return filled
 
 
+def fill_all(model: ModelInpainter, images: list[np.ndarray], holes: list[np.ndarray]
+             ) -> tuple[list[np.ndarray], list[str]]:
+    """Each image filled by `fill_holes`, and one line for each image that holds a hole not suiting the model."""
+    filled, unsuited = [], []
+    for image, hole in zip(images, holes, strict=True):
+        notes: list[str] = []
+        filled.append(fill_holes(model, image, hole, notes))
+        unsuited.extend(notes[:1])
+    return filled, unsuited
+
+
 @dataclass(frozen=True)
 class FolderResult:
     written: list[Path]

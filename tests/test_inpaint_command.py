@@ -151,9 +151,14 @@ def test_api_cli_and_evaluator_give_the_same_pixels_at_any_photo_size(centre_mod
     for i, size in enumerate([(160, 160), (227, 227), (250, 250), (131, 97)]):
         write_images(images / f"s{i}", 1, size=size, seed=i)
     by_evaluator = []
-    real_fill = inpainting.fill_holes
-    monkeypatch.setattr(inpainting, "fill_holes",
-                        lambda *args: by_evaluator.append(real_fill(*args)) or by_evaluator[-1])
+    real_fill = inpainting.fill_all
+
+    def spy(model: ModelInpainter, photos: list[np.ndarray], holes: list[np.ndarray]) -> tuple[list, list]:
+        filled, unsuited = real_fill(model, photos, holes)
+        by_evaluator.extend(filled)
+        return filled, unsuited
+
+    monkeypatch.setattr(inpainting, "fill_all", spy)
     (row,) = inpainting.INPAINTING(centre_model, images=str(images), classical=False, results_dir=str(tmp_path),
                                    progress=False)
     done = CliRunner().invoke(cli, ["inpaint", "--checkpoint", str(centre_model), "--images", str(images),

@@ -74,13 +74,13 @@ def test_every_inpainter_gets_the_same_holes(centre_model: Path, tmp_path: Path,
     for name, fn in list(CLASSICAL.items()):
         monkeypatch.setitem(inpainting.CLASSICAL, name,
                             lambda image, hole, fn=fn: seen.append(hole.copy()) or fn(image, hole))
-    real_fill = inpainting.fill_holes
+    real_fill = inpainting.fill_all
 
-    def spy(model, image, hole, notes=None):
-        seen.append(hole.copy())
-        return real_fill(model, image, hole, notes)
+    def spy(model, images, holes):
+        seen.extend(hole.copy() for hole in holes)
+        return real_fill(model, images, holes)
 
-    monkeypatch.setattr(inpainting, "fill_holes", spy)
+    monkeypatch.setattr(inpainting, "fill_all", spy)
     rows = INPAINTING(centre_model, limit=4, results_dir=str(tmp_path), progress=False)
     per_inpainter = [seen[i : i + 4] for i in range(0, len(seen), 4)]
     assert len(per_inpainter) == 1 + len(CLASSICAL)

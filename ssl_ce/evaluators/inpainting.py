@@ -40,7 +40,7 @@ from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, mean_scores
 from ssl_ce.evaluators.inpaint_realism import REALISM_CHOICES, realism_values
 from ssl_ce.evaluators.knn import build_index, normalise, search
 from ssl_ce.evaluators.nn_retrieval import hog_features
-from ssl_ce.inpaint import fill_holes
+from ssl_ce.inpaint import fill_all
 from ssl_ce.inpainters import CLASSICAL
 from ssl_ce.plots import save_image_table
 from ssl_ce.pretrained import ModelInpainter
@@ -113,20 +113,6 @@ def _dataset_photos(dataset: Any, seed: int, n: int) -> list[np.ndarray]:
     return [img.permute(1, 2, 0).numpy() for img in all_images(dataset, sample(len(dataset), n, seed))]
 
 
-def fill_with_notes(model: ModelInpainter, originals: list[np.ndarray], holes: list[np.ndarray]
-                    ) -> tuple[list[np.ndarray], str]:
-    """Each image filled through `ssl_ce.inpaint.fill_holes` (the path of `ssl-ce inpaint` and the API), and
-    a note saying how many images hold a hole that does not suit the model's geometry."""
-    filled, unsuited = [], []
-    for original, hole in zip(originals, holes, strict=True):
-        notes: list[str] = []
-        filled.append(fill_holes(model, original, hole, notes))
-        unsuited.extend(notes[:1])
-    if not unsuited:
-        return filled, ""
-    return filled, f"{len(unsuited)} of {len(originals)} images have a hole that does not suit it: {unsuited[0]}"
-
-
 def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: str = "results",
                    progress: bool = True) -> list[dict[str, Any]]:
     """`split="train"` scores a dataset's training images: the gap to the val split is the inpainter's
@@ -176,7 +162,9 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
     _, holes = make_holes(mask_cfg, main.size, [o.shape[:2] for o in originals], seed)
     results: dict[str, tuple[list[np.ndarray], str, ModelInpainter | None]] = {}
     for model in models:  # every model fills the same full-size holes, each cut by its own geometry
-        filled, note = fill_with_notes(model, originals, holes)
+        filled, unsuited = fill_all(model, originals, holes)
+        note = (f"{len(unsuited)} of {len(originals)} images have a hole that does not suit it: {unsuited[0]}"
+                if unsuited else "")
         if model.config.mask.type != mask:
             note = "; ".join(filter(None, [f"generalisation: trained with {model.config.mask.type} holes, "
                                            f"tested with {mask}", note]))
