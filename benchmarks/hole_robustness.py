@@ -26,6 +26,7 @@ from PIL import Image
 from ssl_ce.data.folder import split_files
 from ssl_ce.data.hole_cells import PLACES, SHAPES, all_cells, cell_hole
 from ssl_ce.data.images import load_image_any_size
+from ssl_ce.evaluators.common import sample_indices
 from ssl_ce.evaluators.inpaint_metrics import mean_scores
 from ssl_ce.evaluators.test_looks import record_test_look
 from ssl_ce.inpaint import fill_all
@@ -40,8 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 def photos(root: Path, split: str, limit: int, photo_px: int) -> list[np.ndarray]:
     """`limit` photos of the split (a fixed random choice), resized (Lanczos) to `photo_px` when it is set."""
     files = split_files(root, split)[1]
-    chosen = np.sort(np.random.default_rng(0).choice(len(files), min(limit, len(files)), replace=False))
-    images = [load_image_any_size(files[i]) for i in chosen]
+    images = [load_image_any_size(files[i]) for i in sample_indices(len(files), limit, seed=0)]
     if photo_px:
         images = [np.asarray(Image.fromarray(im).resize((photo_px, photo_px), Image.LANCZOS)) for im in images]
     return images

@@ -20,6 +20,7 @@ from scipy import ndimage
 from ssl_ce.data.folder import split_files
 from ssl_ce.data.images import load_image_any_size
 from ssl_ce.data.masks import make_holes
+from ssl_ce.evaluators.common import sample_indices
 from ssl_ce.evaluators.inpaint_metrics import mean_scores
 from ssl_ce.inpaint import fill_holes
 from ssl_ce.inpainters import CLASSICAL
@@ -55,7 +56,7 @@ def main() -> None:
     root = Path(args.data_root)
     originals = [load_image_any_size(p) for p in split_files(root, "val")[1]]
     train_files = split_files(root, "train")[1]
-    picked = np.sort(np.random.default_rng(0).choice(len(train_files), REFERENCE_IMAGES, replace=False))
+    picked = sample_indices(len(train_files), REFERENCE_IMAGES, seed=0)  # the evaluator's reference photos
     model = ModelInpainter(MODEL, torch.device("cpu"))
     _, holes = make_holes(model.config.mask, model.size, [o.shape[:2] for o in originals], seed=0)
     reference = Reference.of(mobilenet_v1(), [load_image_any_size(train_files[i]) for i in picked], holes)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 from ssl_ce.config import DataConfig
 from ssl_ce.registries import DATASETS, EVALUATORS
@@ -47,6 +48,14 @@ class Evaluator:
         if getattr(parsed, "split", None) == "test":
             record_test_look(self.name, Path(checkpoint), options, rows)
         return rows
+
+
+def sample_indices(count: int, n: int | None, seed: int) -> np.ndarray:
+    """`n` of `count` indices drawn from `seed`, sorted (all of them when `n` is None or not smaller): the
+    images an evaluation scores or compares with, the same for every call with the same seed."""
+    if n is None or n >= count:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(seed).choice(count, n, replace=False))
 
 
 def register(evaluator: Evaluator) -> Evaluator:

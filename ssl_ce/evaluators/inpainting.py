@@ -34,6 +34,7 @@ from ssl_ce.evaluators.common import (
     eval_data_config,
     register,
     run_options,
+    sample_indices,
     split_option,
 )
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, mean_scores
@@ -98,19 +99,12 @@ def nn_inpaint_hog(query: list[np.ndarray], gallery: torch.Tensor, hole: np.ndar
     return filled
 
 
-def sample(count: int, n: int, seed: int) -> np.ndarray:
-    """`n` of `count` indices (all when fewer), sorted, from `seed`."""
-    if n >= count:
-        return np.arange(count)
-    return np.sort(np.random.default_rng(seed).choice(count, n, replace=False))
-
-
 def _folder_photos(files: list[Path], seed: int, n: int) -> list[np.ndarray]:
-    return [load_image_any_size(files[i]) for i in sample(len(files), n, seed)]
+    return [load_image_any_size(files[i]) for i in sample_indices(len(files), n, seed)]
 
 
 def _dataset_photos(dataset: Any, seed: int, n: int) -> list[np.ndarray]:
-    return [img.permute(1, 2, 0).numpy() for img in all_images(dataset, sample(len(dataset), n, seed))]
+    return [img.permute(1, 2, 0).numpy() for img in all_images(dataset, sample_indices(len(dataset), n, seed))]
 
 
 def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: str = "results",
@@ -152,7 +146,7 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
     else:
         data_cfg = eval_data_config(main.config.data, options.dataset, options.data_root)
         scored = build_dataset(data_cfg, split, main.size)
-        idx = sample(len(scored), len(scored) if limit is None else limit, seed)
+        idx = sample_indices(len(scored), limit, seed)
         originals = [img.permute(1, 2, 0).numpy() for img in all_images(scored, idx)]
         if split != "train":
             train_photos = partial(_dataset_photos, build_dataset(data_cfg, "train", main.size), seed)

@@ -33,6 +33,7 @@ from ssl_ce.evaluators.common import (
     pretraining_columns,
     register,
     run_options,
+    sample_indices,
     split_option,
 )
 from ssl_ce.evaluators.features import cached_features
@@ -122,9 +123,7 @@ def run_nn_retrieval(checkpoint: Path, options: RetrievalOptions, results_dir: s
     query_set = build_dataset(data_cfg, options.split, size)
     if k < 1 or k > len(gallery_set):
         raise SslCeError(f"-k must be between 1 and the gallery size ({len(gallery_set)})")
-    query_idx = np.arange(len(query_set))
-    if queries is not None and queries < len(query_set):
-        query_idx = np.sort(np.random.default_rng(seed).choice(len(query_set), queries, replace=False))
+    query_idx = sample_indices(len(query_set), queries, seed)
     torch_device = resolve_device(options.device)
     cfg = loaded.checkpoint.config
     hole = None
