@@ -17,10 +17,8 @@ REALISM_CHOICES = ("auto", *NETWORKS, "none")  # auto: mnv1 where its file and r
 
 
 def feature_net(choice: str, model_file: str | None) -> tuple[FeatureNet | None, str]:
-    """The network for `choice`, or None and why not. An explicit network that is missing is an error; `auto`
-    only warns, so that the PSNR columns of a machine without the file still come out."""
-    if choice == "none":
-        return None, "realism not measured (--realism none)"
+    """The network for `choice` (not none), or None and why not. An explicit network that is missing is an
+    error; `auto` only warns, so that the PSNR columns of a machine without the file still come out."""
     try:
         return NETWORKS["mnv1" if choice == "auto" else choice](model_file), ""
     except SslCeError as exc:
@@ -35,6 +33,8 @@ def realism_values(choice: str, model_file: str | None, train_photos: Callable[[
                    seed: int) -> dict[str, dict[str, object]]:
     """Every inpainter's realism columns (its margins against the first inpainter of `filled`)."""
     empty = dict.fromkeys(realism_columns(), "")
+    if choice == "none":
+        return {name: {**empty, "realism_note": "realism not measured (--realism none)"} for name in filled}
     if train_photos is None:
         return {name: {**empty, "realism_note": "realism not measured: no train split of real photos to compare "
                        "with (the scored images never are)"} for name in filled}

@@ -126,7 +126,8 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
             model.name += f" [{run_label(model.path)}]"
     main = models[0]
     mask_cfg = dataclasses.replace(main.config.mask, type=mask)
-    train_photos = None  # real photos for the realism columns: the train split, never the scored images
+    realism = options.realism != "none" and split != "train"  # against the train split, never the scored images
+    train_photos = None  # the real photos of the realism columns, read only when measured
     gallery = None  # NN-inpainting's training images, read only when that row is made: one hole for all, not train
     nn_inpainting = options.classical and MASKS.get(mask).fixed and split != "train"
     if images is not None:  # at their own size; a folder laid out in splits gives the split's files
@@ -137,7 +138,7 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
         if not paths:
             raise SslCeError(f"no images found under {images}")
         originals = [load_image_any_size(p) for p in paths[:limit]]
-        if with_splits and split != "train":
+        if with_splits and realism:
             train_photos = partial(_folder_photos, split_files(Path(images), "train")[1], seed)
         if with_splits and nn_inpainting:
             gallery = folder_gallery(Path(images), originals)
@@ -148,10 +149,11 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
         scored = build_dataset(data_cfg, split, main.size)
         idx = sample_indices(len(scored), limit, seed)
         originals = [img.permute(1, 2, 0).numpy() for img in all_images(scored, idx)]
-        if split != "train":
-            train_photos = partial(_dataset_photos, build_dataset(data_cfg, "train", main.size), seed)
+        train_set = build_dataset(data_cfg, "train", main.size) if realism or nn_inpainting else None
+        if realism:
+            train_photos = partial(_dataset_photos, train_set, seed)
         if nn_inpainting:
-            gallery = all_images(build_dataset(data_cfg, "train", main.size))
+            gallery = all_images(train_set)
         eval_data = data_cfg.source
     _, holes = make_holes(mask_cfg, main.size, [o.shape[:2] for o in originals], seed)
     results: dict[str, tuple[list[np.ndarray], str, ModelInpainter | None]] = {}
@@ -172,8 +174,8 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
     suffix = f"-{split}" if split else ""
     grid_png = Path(results_dir) / "inpainting" / f"{run_label(checkpoint)}-{mask}{suffix}.png"
     _grid(originals, holes, results, grid_png, f"{eval_data}{' ' + split if split else ''}, {mask} holes")
-    realism = realism_values(options.realism, options.realism_model, train_photos, originals, holes,
-                             {name: r[0] for name, r in results.items()}, seed)
+    realism_rows = realism_values(options.realism, options.realism_model, train_photos, originals, holes,
+                                  {name: r[0] for name, r in results.items()}, seed)
     stamp = row_stamp()
     rows = []
     for name, (filled, note, model) in results.items():
@@ -187,7 +189,7 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
             "pretrain_seed": cfg.train.seed if model else "", "eval_data": eval_data, "split": split,
             "eval_mask": mask, "images": len(originals), "l1_pct": round(scores.l1_pct, 2),
             "l2_pct": round(scores.l2_pct, 3), "psnr_db": round(scores.psnr_db, 2), "ssim": round(scores.ssim, 4),
-            **realism[name],
+            **realism_rows[name],
             "note": note, "grid_png": str(grid_png), "seed": seed,
             "wall_time_s": round(time.perf_counter() - start, 1), **stamp})
     assert all(r["psnr_db"] <= PSNR_CAP_DB for r in rows)
