@@ -53,12 +53,17 @@ def _window_of(part: np.ndarray, rows: slice, cols: slice, geometry: HoleGeometr
     at the model's size, lies inside the trained hole: dropping one pixel more than the trained hole costs the
     published road model 2.7 dB (val, 227-px photos), so rounding is searched away, not accepted."""
     side = geometry.window_side(max(rows.stop - rows.start, cols.stop - cols.start))
+
+    def centred(grown: int) -> tuple[int, int, int]:
+        return (rows.start + rows.stop - grown) // 2, (cols.start + cols.stop - grown) // 2, grown
+
+    if not geometry.fixed:  # any hole fits a varying-hole model: nothing to search
+        return centred(side)
     for grown in range(side, side + max(8, side // 16)):
-        top, left = (rows.start + rows.stop - grown) // 2, (cols.start + cols.stop - grown) // 2
+        top, left, _ = centred(grown)
         if geometry.fits(hole_at_size(square_window(part, top, left, grown, mirror=False), geometry.size)):
-            return int(top), int(left), int(grown)
-    top, left = (rows.start + rows.stop - side) // 2, (cols.start + cols.stop - side) // 2
-    return int(top), int(left), int(side)
+            return centred(grown)
+    return centred(side)
 
 
 def square_window(image: np.ndarray, top: int, left: int, side: int, mirror: bool = True) -> np.ndarray:
