@@ -182,16 +182,16 @@ def demo(checkpoint: str, also: tuple[str, ...], host: str, port: int, open_brow
     API (POST /api/v1/inpaint, GET /api/v1/models) is documented in the README. Ctrl-C stops it."""
     import webbrowser
 
+    from ssl_ce.checkpoint import run_label
     from ssl_ce.demo.server import DemoModels, DemoServer, offline_photos
     from ssl_ce.pretrained import ModelInpainter
     from ssl_ce.runtime import resolve_device
 
     torch_device = resolve_device(device)
-    models = {}
-    for path in (checkpoint, *also):
-        model = ModelInpainter(Path(path), torch_device)
-        name = model.name if model.name not in models else f"{model.name} [{Path(path).stem}]"
-        models[name] = model
+    loaded = [ModelInpainter(Path(path), torch_device) for path in (checkpoint, *also)]
+    names = [model.name for model in loaded]  # two runs of one method are told apart as the evaluator does
+    models = {name if names.count(name) == 1 else f"{name} [{run_label(model.path)}]": model
+              for name, model in zip(names, loaded, strict=True)}
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: binding {host} lets other machines use this demo; it has no authentication", err=True)
     try:

@@ -57,7 +57,7 @@ class DemoModels:
 
     models: dict[str, ModelInpainter]
     photos: dict[str, bytes] = field(default_factory=dict)  # offline sample photos as PNG, in memory
-    locks: dict[str, threading.Lock] = field(default_factory=dict)
+    locks: dict[str, threading.Lock] = field(init=False)
 
     def __post_init__(self) -> None:
         self.locks = {name: threading.Lock() for name in self.models}
