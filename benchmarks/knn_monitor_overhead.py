@@ -56,7 +56,7 @@ def measure(cfg: Config, work: Path) -> dict:
     knn_s = monitor_seconds(work)
     if knn_s is None:  # the data had no labels and the run said so
         raise SystemExit(f"{cfg.data.source}: the k-NN monitor did not run")
-    return {"steps": result.step, "loop_s": round(loop_s, 2), "knn_s": round(knn_s, 2),
+    return {"steps": result.step, "loop_s": round(loop_s, 3), "knn_s": round(knn_s, 3),
             "share_pct": round(100 * knn_s / loop_s, 2)}
 
 
