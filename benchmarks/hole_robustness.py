@@ -3,7 +3,11 @@ photo) x shape (square, box, strokes, random region) x place (centre, edge, corn
 (ssl_ce.data.hole_cells), models filling through `ssl_ce.inpaint.fill_all` as `ssl-ce inpaint` does.
 
     python benchmarks/hole_robustness.py --data-root ../shared/data/roads --split val \
-        --checkpoint weights/inpainter-center-roads-128.safetensors [--checkpoint FREEFORM] [--photo-px 227]
+        --checkpoint weights/inpainter-center-roads-128.safetensors [--checkpoint FREEFORM] [--photo-px 227] \
+        [--cuts photo hole]
+
+`--cuts` fills with each varying-hole model once per window cut (ssl_ce.hole_geometry.CUTS), the rows named
+for the cut: how the free-form model's windows are cut is chosen here, on val.
 
 Writes <results>/hole_robustness[_<px>px]_<split>.{csv,md,png}. Choose on val; score test once.
 """
@@ -29,6 +33,7 @@ from ssl_ce.data.images import load_image_any_size
 from ssl_ce.evaluators.common import sample_indices
 from ssl_ce.evaluators.inpaint_metrics import mean_scores
 from ssl_ce.evaluators.test_looks import record_test_look
+from ssl_ce.hole_geometry import CUTS, DEFAULT_CUT
 from ssl_ce.inpaint import fill_all
 from ssl_ce.inpainters import CLASSICAL
 from ssl_ce.pretrained import ModelInpainter
@@ -45,6 +50,21 @@ def photos(root: Path, split: str, limit: int, photo_px: int) -> list[np.ndarray
     if photo_px:
         images = [np.asarray(Image.fromarray(im).resize((photo_px, photo_px), Image.LANCZOS)) for im in images]
     return images
+
+
+def inpainters(checkpoints: list[str], cuts: list[str]) -> list[ModelInpainter]:
+    """Each checkpoint once, a varying-hole model once per cut (named for it when more than one is asked)."""
+    models = []
+    for path in checkpoints:
+        model = ModelInpainter(Path(path), torch.device("cpu"), cut=cuts[0])
+        if model.geometry.fixed or len(cuts) == 1:
+            models.append(model)
+            continue
+        for cut in cuts:
+            model = ModelInpainter(Path(path), torch.device("cpu"), cut=cut)
+            model.name += f", {cut} cut"
+            models.append(model)
+    return models
 
 
 def score_cells(models: list[ModelInpainter], classical: list[str], images: list[np.ndarray]) -> pd.DataFrame:
@@ -89,9 +109,11 @@ def main() -> None:
     parser.add_argument("--classical", nargs="*", default=list(CLASSICAL), choices=list(CLASSICAL))
     parser.add_argument("--limit", type=int, default=100, help="Photos of the split (a fixed random choice).")
     parser.add_argument("--photo-px", type=int, default=0, help="Resize the photos to this square size first.")
+    parser.add_argument("--cuts", nargs="+", default=[DEFAULT_CUT], choices=CUTS,
+                        help="The window cuts a varying-hole model fills with (one set of rows each).")
     parser.add_argument("--results", default=str(REPO / "results"))
     args = parser.parse_args()
-    models = [ModelInpainter(Path(p), torch.device("cpu")) for p in args.checkpoint]
+    models = inpainters(args.checkpoint, args.cuts)
     images = photos(Path(args.data_root), args.split, args.limit, args.photo_px)
     table = score_cells(models, args.classical, images)
     size_part = f"_{args.photo_px}px" if args.photo_px else ""
@@ -106,7 +128,8 @@ def main() -> None:
     command = (f"python benchmarks/hole_robustness.py --data-root {args.data_root} --split {args.split} "
                + " ".join(f"--checkpoint {p}" for p in args.checkpoint)
                + f" --limit {args.limit}" + (f" --photo-px {args.photo_px}" if args.photo_px else "")
-               + (f" --classical {shlex.join(args.classical)}" if args.classical != list(CLASSICAL) else ""))
+               + (f" --classical {shlex.join(args.classical)}" if args.classical != list(CLASSICAL) else "")
+               + (f" --cuts {' '.join(args.cuts)}" if args.cuts != [DEFAULT_CUT] else ""))
     psnr = table.pivot_table(index=["inpainter", "shape", "place"], columns="size", values="psnr_db")
     psnr.columns = [f"{100 * c:g} %" for c in psnr.columns]
     best_classical = table[table["inpainter"].isin(args.classical)].groupby(["shape", "place", "size"])["psnr_db"].max()

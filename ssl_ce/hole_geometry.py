@@ -8,8 +8,11 @@ through the one `HoleGeometry` of its model:
 - a model trained on one fixed hole (`center`) gets a window, around each connected hole, sized so that the
   hole's bounding box becomes the trained hole (grown by the few pixels that keep rounding from spilling past
   it), and exactly the trained hole is dropped from the input; the fill is pasted into the user's hole only;
-- a model trained on varying holes (random blocks or regions, free-form) gets a window twice the side of the
-  hole's bounding box, with the hole as drawn.
+- a model trained on varying holes (random blocks or regions, free-form) gets the hole as drawn, in a window cut
+  one of two ways (`CUTS`, compared on val by benchmarks/hole_robustness.py --cut): `photo`, the square of the
+  photo's shorter side around the hole, kept inside the photo (training fits each whole photo to the model's
+  input, so a hole is seen at the scale it was learned at), or `hole`, twice the side of the hole's bounding box
+  (a small hole seen large, as tools that crop around the mask do).
 
 A hole that covers little of the square a fixed-hole model fills (a brush stroke given to a centre model) is
 still filled, with a one-line note saying it does not suit that model.
@@ -25,39 +28,49 @@ import torch
 
 from ssl_ce.config import Config
 from ssl_ce.data.masks import Region, make_masks, prediction_region
+from ssl_ce.errors import SslCeError
 from ssl_ce.models import input_size
 from ssl_ce.registries import MASKS
 
 MIN_FIXED_COVERAGE = 0.3  # below this share of the trained hole, a fixed-hole model mostly re-paints known pixels
-FREE_WINDOW_FACTOR = 2  # a varying-hole model's window side, in bounding boxes of the hole
+FREE_WINDOW_FACTOR = 2  # the `hole` cut's window side, in bounding boxes of the hole
+CUTS = ("photo", "hole")  # how a varying-hole model's window is cut (module docstring)
+DEFAULT_CUT = "hole"
 
 
 @dataclass(frozen=True)
 class HoleGeometry:
-    """`trained_hole`: the (size, size) hole of a model trained on one fixed hole, None for varying holes."""
+    """`trained_hole`: the (size, size) hole of a model trained on one fixed hole, None for varying holes;
+    `cut`: how a varying-hole model's window is cut (one of CUTS; a fixed-hole model's follows its hole)."""
 
     mask_type: str
     size: int
     region: Region
     trained_hole: np.ndarray | None
+    cut: str = DEFAULT_CUT
+
+    def __post_init__(self) -> None:
+        if self.cut not in CUTS:
+            raise SslCeError(f"unknown cut {self.cut!r}; one of {', '.join(CUTS)}")
 
     @classmethod
-    def of(cls, cfg: Config) -> HoleGeometry:
+    def of(cls, cfg: Config, cut: str = DEFAULT_CUT) -> HoleGeometry:
         size = input_size(cfg.model)
         trained = None
         if MASKS.get(cfg.mask.type).fixed:  # the very hole training drew (any generator: it is fixed)
             trained = make_masks(cfg.mask, 1, size, torch.Generator().manual_seed(0)).hole[0, 0].bool().numpy()
-        return cls(cfg.mask.type, size, prediction_region(cfg.mask.type, size), trained)
+        return cls(cfg.mask.type, size, prediction_region(cfg.mask.type, size), trained, cut)
 
     @property
     def fixed(self) -> bool:
         return self.trained_hole is not None
 
-    def window_side(self, extent: int) -> int:
-        """The side of the window (photo pixels) in which a hole whose bounding box's longer side is `extent`
-        sits as the model was trained: the trained hole's scale for a fixed hole, a quarter of the area else."""
+    def window_side(self, extent: int, photo: tuple[int, int]) -> int:
+        """The side of the window (photo pixels) in which a hole whose bounding box's longer side is `extent`,
+        in a photo of shape `photo`, sits as the model was trained: the trained hole's scale for a fixed hole,
+        else as `cut` says."""
         if self.trained_hole is None:
-            return FREE_WINDOW_FACTOR * extent
+            return max(min(photo), extent) if self.cut == "photo" else FREE_WINDOW_FACTOR * extent
         trained_extent = int(self.trained_hole.any(axis=0).sum())
         return max(1, math.ceil(extent * self.size / trained_extent))
 

@@ -1,9 +1,9 @@
 """Filling holes in real photographs of any size with a trained inpainter: the one code path behind
 `ssl-ce inpaint` (a folder in, a folder out), the Python API's `load_inpainter` and `ssl-ce eval inpainting`.
 
-Each connected hole is filled in its own window, centred on it, reflect-padded where it leaves the photograph
-and resized to the model's input; the window's size and the pixels dropped from the model's input come from the
-model's `HoleGeometry` (ssl_ce.hole_geometry), so the hole reaches the model as the hole it was trained on,
+Each connected hole is filled in its own window around it, reflect-padded where it leaves the photograph and
+resized to the model's input; the window's size and place and the pixels dropped from the model's input come
+from the model's `HoleGeometry` (ssl_ce.hole_geometry), so the hole reaches the model as the hole it was trained on,
 whatever its size or place; a big hole is filled at a coarser resolution, never refused. Every hole pixel not yet
 filled is hidden from the model, so one hole's content never leaks into another's fill. The fill is resized back
 and pasted into the hole's own pixels: every pixel outside the hole keeps its value.
@@ -52,13 +52,17 @@ def _window_of(part: np.ndarray, rows: slice, cols: slice, geometry: HoleGeometr
     """The window centred on a hole's bounding box. For a fixed-hole model, the smallest side at which the hole,
     at the model's size, lies inside the trained hole: dropping one pixel more than the trained hole costs the
     published road model 2.7 dB (val, 227-px photos), so rounding is searched away, not accepted."""
-    side = geometry.window_side(max(rows.stop - rows.start, cols.stop - cols.start))
+    side = geometry.window_side(max(rows.stop - rows.start, cols.stop - cols.start), part.shape)
 
     def centred(grown: int) -> tuple[int, int, int]:
         return (rows.start + rows.stop - grown) // 2, (cols.start + cols.stop - grown) // 2, grown
 
     if not geometry.fixed:  # any hole fits a varying-hole model: nothing to search
-        return centred(side)
+        top, left, _ = centred(side)
+        if geometry.cut == "photo":  # kept inside the photo along each side it fits in: no mirrored context
+            top = min(max(top, 0), part.shape[0] - side) if side <= part.shape[0] else top
+            left = min(max(left, 0), part.shape[1] - side) if side <= part.shape[1] else left
+        return top, left, side
     for grown in range(side, side + max(8, side // 16)):
         top, left, _ = centred(grown)
         if geometry.fits(hole_at_size(square_window(part, top, left, grown, mirror=False), geometry.size)):

@@ -16,7 +16,7 @@ from ssl_ce.config import Config
 from ssl_ce.data.batches import to_model_input, to_uint8
 from ssl_ce.data.masks import Region
 from ssl_ce.errors import SslCeError
-from ssl_ce.hole_geometry import HoleGeometry
+from ssl_ce.hole_geometry import DEFAULT_CUT, HoleGeometry
 from ssl_ce.inpainters import mean_fill
 from ssl_ce.methods import method_spec, output_region
 from ssl_ce.models import build_model, input_size
@@ -46,9 +46,10 @@ class ModelInpainter:
     """A checkpoint's generator as an inpainter for images of any size."""
 
     def __init__(self, checkpoint: Path, device: torch.device, ckpt: Checkpoint | None = None,
-                 flip_average: bool = False) -> None:
+                 flip_average: bool = False, cut: str = DEFAULT_CUT) -> None:
         """`ckpt`: the file's contents when the caller has already read them. `flip_average`: also fill the
-        mirrored image and average the two fills (test-time augmentation; twice the compute)."""
+        mirrored image and average the two fills (test-time augmentation; twice the compute). `cut`: how a
+        varying-hole model's windows are cut (ssl_ce.hole_geometry.CUTS)."""
         self.path = checkpoint
         ckpt = ckpt or load_checkpoint(checkpoint, prefixes=("generator",))
         if ckpt.part == "encoder":
@@ -58,7 +59,7 @@ class ModelInpainter:
         self.step = ckpt.step
         self.size = input_size(self.config.model)
         self.region: Region = output_region(self.config, self.size)
-        self.geometry = HoleGeometry.of(self.config)
+        self.geometry = HoleGeometry.of(self.config, cut)
         if not method_spec(self.config).inpaints:
             raise SslCeError(f"{checkpoint} is a {self.config.method.name} classifier, not an inpainter")
         generator, _ = build_model(self.config.model, self.region.size)

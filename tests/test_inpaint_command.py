@@ -19,6 +19,7 @@ from ssl_ce.data.folder import list_images
 from ssl_ce.data.images import load_image_any_size
 from ssl_ce.data.masks import hole_at_size, make_holes, whole_image
 from ssl_ce.evaluators import inpainting
+from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators.inpaint_metrics import mean_scores
 from ssl_ce.hole_geometry import HoleGeometry
 from ssl_ce.inpaint import fill_holes, hole_windows, square_window
@@ -93,12 +94,25 @@ def test_drawn_holes_and_unreadable_images(centre_model: Path, tmp_path: Path) -
 
 
 def test_a_varying_hole_model_gets_a_window_twice_the_hole_centred_on_it() -> None:
-    geometry = HoleGeometry("random-region", 32, whole_image(32), None)
+    geometry = HoleGeometry("random-region", 32, whole_image(32), None, cut="hole")
     hole = np.zeros((50, 80), dtype=bool)
     hole[5:15, 60:70] = True  # near a corner: the window leaves the image and is mirrored there
     hole[30:34, 10:12] = True
     windows = [window for _, window in hole_windows(hole, geometry)]
     assert windows == [(0, 55, 20), (28, 7, 8)]  # (top, left, side), the larger hole first
+
+
+
+def test_the_photo_cut_gives_a_varying_hole_model_the_photo_s_shorter_side_inside_the_photo() -> None:
+    geometry = HoleGeometry("random-region", 32, whole_image(32), None, cut="photo")
+    hole = np.zeros((50, 80), dtype=bool)
+    hole[5:15, 60:70] = True  # near a corner: the window is moved inside the photo, not mirrored
+    hole[30:34, 10:12] = True
+    hole[0:50, 36:39] = True  # a stroke as long as the shorter side
+    windows = [window for _, window in hole_windows(hole, geometry)]
+    assert windows == [(0, 12, 50), (0, 30, 50), (0, 0, 50)]  # (top, left, side), the larger hole first
+    with pytest.raises(SslCeError, match="unknown cut"):
+        HoleGeometry("random-region", 32, whole_image(32), None, cut="tiles")
 
 
 @settings(max_examples=60, deadline=None)
