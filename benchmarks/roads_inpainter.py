@@ -19,7 +19,8 @@ With `--score-test` the chosen model, the joint companion and the published 32-p
 the 1,126 test photos at their own 160 px against every classical inpainter;
 the rows are kept (runs/.../evaluations/), so running it again reads the same numbers back. Writes
 results/roads_inpainter.csv (every val row, and the test rows once scored, which `ssl-ce export` records in
-the exported file), .md, and the runs' loss curves and fills over epochs under results/roads_inpainter/.
+the exported file), .md, and the runs' loss curves and fills over epochs under results/roads_inpainter/
+(roads_inpainter_freeform.* and results/roads_inpainter_freeform/ with `--mask freeform`).
 
     python benchmarks/roads_inpainter.py --data-root ../shared/data/roads [--score-test]
 
@@ -106,13 +107,18 @@ def main() -> None:
                                      classical=True,
                                      also=tuple(str(f) for f in (joint.checkpoint, PUBLISHED_32PX)
                                                 if f != chosen.checkpoint),
-                                     results_dir=results / "roads_inpainter", progress=False)
-    pictures = results / "roads_inpainter"
+                                     results_dir=results / stem_name(args), progress=False)
+    pictures = results / stem_name(args)
     pictures.mkdir(parents=True, exist_ok=True)
     for run in (base.out_dir, *(finish.out_dir for finish in finishes.values())):  # the paper's "over epochs"
         for picture in ("loss_curve.png", "samples/over_epochs.png"):
             shutil.copyfile(run / picture, pictures / f"{run.name}-{Path(picture).name}")
     write_tables(results, [*candidates, reference], chosen, joint, test_rows, args)
+
+
+def stem_name(args: argparse.Namespace) -> str:
+    """results/roads_inpainter for the centre model, roads_inpainter_<mask> for the others."""
+    return "roads_inpainter" + ("" if args.mask == "center" else f"_{args.mask.replace('-', '_')}")
 
 
 def averaged_epochs(args: argparse.Namespace) -> int:
@@ -122,7 +128,7 @@ def averaged_epochs(args: argparse.Namespace) -> int:
 def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Scored, test_rows: list[dict],
                  args: argparse.Namespace) -> None:
     """Every val row, and the test rows when scored, to CSV; the choice (and the test rows) to Markdown."""
-    stem = results / "roads_inpainter"
+    stem = results / stem_name(args)
     names = {str(s.checkpoint): s.name for s in scored}  # the classical inpainters' rows name no checkpoint
     tested = [{"candidate": names.get(str(row.get("checkpoint")), ""), "stage": "test, scored once", **row}
               for row in test_rows]
@@ -140,7 +146,7 @@ def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Sco
                         f"--finish-epochs {args.finish_epochs} --seed {args.seed} --shift {args.shift}",
                         f"--bottleneck {args.bottleneck}", *([f"--mask {args.mask}"] if args.mask != "center" else []),
                         *(f"--set {item}" for item in args.sets)])
-    lines = ["# The 128-px road-photo centre inpainter, chosen on val", "",
+    lines = [f"# The 128-px road-photo {args.mask} inpainter, chosen on val", "",
              f"`{args.config}` with a {args.bottleneck}-d bottleneck and random training shifts of up to "
              f"{args.shift} px: L2 at a constant rate for {args.base_epochs} "
              f"epochs, then {args.finish_epochs} epochs on a cosine rate (generator averaged over the last "
@@ -153,7 +159,7 @@ def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Sco
     if test_rows:
         test = pd.DataFrame(test_rows).set_index("inpainter")[["l1_pct", "l2_pct", "psnr_db", "ssim"]]
         lines += ["## Test, scored once", "", f"All {test_rows[0]['images']} test images at their own size, one "
-                  "pass, the same centre holes for every inpainter:", "", f"    {command} --score-test", "",
+                  f"pass, the same {args.mask} holes for every inpainter:", "", f"    {command} --score-test", "",
                   markdown_table(test), ""]
     stem.with_suffix(".md").write_text("\n".join(lines))
     print(f"wrote {stem}.csv and {stem}.md")
