@@ -8,7 +8,10 @@ centre mask, synthetic images) as:
 - `ssl-ce fp32`: ssl-ce's own `train_step` with every option off;
 - each option alone on top of it (the bottleneck layers as matrix products (models/dense.py), channels_last,
   bf16 or fp16 autocast, fused Adam, torch.compile);
-- `ssl-ce default`: what `ssl-ce pretrain` does unless told otherwise (the TrainConfig defaults).
+- `ssl-ce default`: what `ssl-ce pretrain` does unless told otherwise (the TrainConfig defaults, and glibc told
+  to keep freed memory: `ssl_ce.runtime.keep_freed_memory`);
+- `ssl-ce default (wave 2)`: the same step with glibc's malloc as it comes, as wave 2 trained, measured in a
+  fresh process (a process cannot undo the setting), so every run measures the new default against it.
 
 Model FLOPs per step are counted once with torch's FlopCounterMode (forward + backward of both nets), so every
 row shows its model FLOP/s and the fraction of this machine's measured matmul peak for its precision. Every
@@ -19,6 +22,10 @@ Prints a table and writes results/throughput.csv.
     python benchmarks/throughput.py [--models small-32 paper-128 alexnet-227] [--steps 20] [--repeats 2]
                                     [--device auto] [--batch N]
                                     [--update]   # replace only these models' rows in results/throughput.csv
+                                    [--profile N]  # also: torch.profiler's op table of N steps of each variant
+
+With `--profile`, throughput_profile_<cpu>.md beside --out gets, for every variant measured, the share of CPU time of
+the ops that take most of a step (what keeps the step from the machine's limit).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import multiprocessing
 import platform
 import time
 from collections.abc import Callable
@@ -43,7 +51,16 @@ from ssl_ce.methods.losses import masked_l2
 from ssl_ce.models import build_model, input_size
 from ssl_ce.models.dense import matmul_bottleneck
 from ssl_ce.provenance import environment
-from ssl_ce.runtime import Dist, autocast_context, native_bf16, place_modules, resolve_device, resolve_precision
+from ssl_ce.results import markdown_table
+from ssl_ce.runtime import (
+    Dist,
+    autocast_context,
+    keep_freed_memory,
+    native_bf16,
+    place_modules,
+    resolve_device,
+    resolve_precision,
+)
 from ssl_ce.training.loop import train_step
 from ssl_ce.training.optim import compile_modules, make_optimizers
 
@@ -51,6 +68,7 @@ REPO = Path(__file__).resolve().parent.parent
 BATCH = {"small-32": 128, "paper-128": 64, "alexnet-227": 64}  # the batch each trains with in configs/
 SPEED_OPTIONS = ("precision", "channels_last", "fused_adam", "compile")
 OPTIONS_OFF = TrainConfig(precision="fp32", channels_last=False, compile=False, fused_adam=False)
+WAVE2 = "ssl-ce default (wave 2)"  # glibc's malloc as it comes: run in a process that never called mallopt
 
 
 def matmul_peak(dtype: torch.dtype, device: torch.device, repeats: int = 5) -> float:
@@ -168,6 +186,48 @@ def measure(model: str, variant: Variant, device: torch.device, steps: int, warm
             "img_per_s": BATCH[model] / median, "step_ms": median * 1000}
 
 
+def profile(model: str, variant: Variant, device: torch.device, steps: int, top: int = 12) -> pd.DataFrame:
+    """The ops taking most of the self CPU time of `steps` steps of one variant (after two warm-up steps)."""
+    _, train_cfg, matmul = variant
+    assert train_cfg is not None, "the reference step is not profiled"
+    _, method, optimizers, scaler, autocast, batches = setup(model, train_cfg, device, matmul=matmul)
+    for step in range(2):
+        train_step(method, batches[step], optimizers, scaler, autocast)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        for step in range(steps):
+            losses = train_step(method, batches[step % len(batches)], optimizers, scaler, autocast)
+        float(losses["g_total"])
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    frame = pd.DataFrame([{"op": e.key, "calls per step": e.count / steps,
+                           "share of CPU time %": 100 * e.self_cpu_time_total / total,
+                           "ms per step": e.self_cpu_time_total / 1000 / steps} for e in events])
+    return frame.sort_values("share of CPU time %", ascending=False).head(top).round(2)
+
+
+def write_profiles(tables: list[tuple[str, str, pd.DataFrame]], env: dict, steps: int, folder: Path) -> Path:
+    """throughput_profile_<cpu>.md in `folder`: one op table per (model, variant), headed by the machine."""
+    kind = "_".join(f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in env["cpu_features"].split())
+    out = folder / f"throughput_profile_{kind.split('_')[0] if kind else 'cpu'}.md"
+    lines = [f"# Where a training step's time goes: {env['device_name']}", "",
+             f"CPU flags: {env['cpu_features']}; {torch.get_num_threads()} threads; torch {env['torch']}; "
+             f"commit {env['git_commit']}. Self CPU time of {steps} steps (after 2 warm-up steps), by op.", "",
+             f"    python benchmarks/throughput.py --profile {steps} ...", ""]
+    for model, label, frame in tables:
+        lines += [f"## {model}: {label}", "", markdown_table(frame.set_index("op")), ""]
+    folder.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines))
+    return out
+
+
+def in_its_process(fn: Callable, variant: Variant, *args):
+    """fn(..., variant, ...) here, or for the wave-2 variant in a fresh process that keeps glibc's own malloc."""
+    if variant[0] != WAVE2:
+        return fn(*args[:1], variant, *args[1:])
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(fn, (*args[:1], variant, *args[1:]))
+
+
 def combine(measured: tuple[dict, ...]) -> dict:
     """One row from repeated measurements of a variant: the mean of their medians, each median, and the spread
     (max - min over the mean), which says how far apart two rows must be to differ."""
@@ -197,7 +257,7 @@ def variants(device: torch.device) -> list[Variant]:
             ("+ torch.compile", dataclasses.replace(off, compile=True), False),
             (f"+ matmul + {fast.precision} + channels_last + fused Adam", fast, True),
             ("+ all of the above and compile", dataclasses.replace(fast, compile=True), True),
-            ("ssl-ce default", TrainConfig(), True)]
+            (WAVE2, TrainConfig(), True), ("ssl-ce default", TrainConfig(), True)]
 
 
 def main() -> None:
@@ -211,10 +271,13 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--variants", nargs="+", help="only the variants whose label contains one of these")
     parser.add_argument("--out", default=str(REPO / "results" / "throughput.csv"))
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also profile N steps of each variant (not the reference) and write the op tables")
     parser.add_argument("--update", action="store_true",
                         help="replace only the measured models' rows in an existing --out (a rerun of one model)")
     args = parser.parse_args()
     device = resolve_device(args.device, Dist())
+    allocator = keep_freed_memory()  # as `train` does, for every row but the wave-2 one
     if args.batch:
         BATCH.update(dict.fromkeys(BATCH, args.batch))
     peaks = {"fp32": matmul_peak(torch.float32, device)}
@@ -232,10 +295,11 @@ def main() -> None:
     for model in args.models:
         flops = step_flops(model, device)
         # every variant once, then every variant again: drift over the run shows as spread, not as a ranking
-        passes = [[measure(model, variant, device, args.steps, args.warmup) for variant in chosen]
+        passes = [[in_its_process(measure, variant, model, device, args.steps, args.warmup) for variant in chosen]
                   for _ in range(args.repeats)]
         for variant, measured in zip(chosen, zip(*passes, strict=True), strict=True):
             row = combine(measured)
+            row["allocator"] = "system" if variant[0] == WAVE2 else allocator
             row["model_gflop_per_step"] = flops / 1e9
             row["model_gflops"] = flops / (row["step_ms"] / 1000) / 1e9
             row["peak_gflops"] = peaks[row["precision"]]
@@ -244,15 +308,22 @@ def main() -> None:
             print(f"{model:12s} {variant[0]:44s} {row['img_per_s']:8.1f} img/s (spread {row['spread_pct']:.1f} %) "
                   f"{row['model_gflops']:7.1f} GFLOP/s ({100 * row['fraction_of_peak']:.0f}% of {row['precision']} "
                   "peak)", flush=True)
+    if args.profile:
+        tables = [(model, v[0], in_its_process(profile, v, model, device, args.profile)) for model in args.models
+                  for v in chosen if v[1] is not None]
+        print(f"wrote {write_profiles(tables, env, args.profile, Path(args.out).parent)}")
     frame = pd.DataFrame(rows)
     reference = frame[frame.variant == "reference fp32 eager"].set_index("model")["img_per_s"]
     frame["speedup_vs_reference"] = [r.img_per_s / reference[r.model] if r.model in reference else float("nan")
                                      for r in frame.itertuples()]
+    wave2 = frame[frame.variant == WAVE2].set_index("model")["img_per_s"]  # the target's "today's default"
+    frame["speedup_vs_wave2_default"] = [r.img_per_s / wave2[r.model] if r.model in wave2 else float("nan")
+                                         for r in frame.itertuples()]
     for key in ("device_name", "cpu_features", "cpu_threads", "torch", "git_commit"):
         frame[key] = env[key]
     frame["machine"] = platform.machine()
     shown = ["model", "variant", "img_per_s", "spread_pct", "step_ms", "model_gflops", "fraction_of_peak",
-             "speedup_vs_reference"]
+             "speedup_vs_reference", "speedup_vs_wave2_default"]
     print(frame[shown].round(3).to_string(index=False))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     if args.update and Path(args.out).exists():

@@ -4,7 +4,10 @@ Training and the evaluators both need these, so they live apart from either."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
+import platform
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +21,8 @@ from ssl_ce.provenance import cpu_features
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 NATIVE_BF16_CPU_FEATURES = ("avx512_bf16", "amx_bf16")  # CPUs whose bf16 matrix products run in hardware
+SYSTEM_ALLOCATOR_ENV = "SSL_CE_SYSTEM_ALLOCATOR"  # set to 1: leave glibc's malloc as it comes (wave 2's step)
+_M_TRIM_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -4, -8  # glibc's mallopt parameters (malloc.h)
 
 
 @dataclass(frozen=True)
@@ -94,3 +99,26 @@ def place_modules(modules: Iterable[nn.Module], device: torch.device, channels_l
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     for module in modules:
         module.to(device, memory_format=memory_format)
+
+
+def keep_freed_memory() -> str:
+    """Tell glibc to keep freed memory for the next allocation instead of handing it back to the OS.
+
+    Why: by default glibc maps every block over 32 MB afresh and unmaps it when freed, so the big tensors a
+    training step frees and allocates again (the bf16 casts of paper-128's 131 MB bottleneck weights and their
+    gradients) are page-faulted in anew on every step: a fresh cast took 24.7 ms against 10.2 ms into reused
+    memory, and 8 steps page-faulted 1.8M times against 0.6M. Kept, paper-128's step runs 1.3-1.5x
+    faster (`benchmarks/throughput.py`: the default against its "wave 2" row) in about the same resident memory:
+    what PyTorch's CPU guides get from preloading jemalloc or tcmalloc, without a preload. Returns what the
+    process's allocator now does, for the run's records.
+    """
+    if os.environ.get(SYSTEM_ALLOCATOR_ENV) == "1":
+        return f"system ({SYSTEM_ALLOCATOR_ENV}=1)"
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return "system (not glibc)"
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    # No block mapped on its own, no trimming of the heap's top (-1 turns it off, `man mallopt`), and one arena for
+    # all threads, so the oneDNN threads' scratch memory is reused too rather than trimmed from their own heaps.
+    settings = ((_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, -1), (_M_ARENA_MAX, 1))
+    applied = all(libc.mallopt(option, value) == 1 for option, value in settings)
+    return "glibc, freed memory kept" if applied else "system (mallopt refused)"

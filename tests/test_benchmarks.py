@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -213,3 +214,23 @@ def test_hole_robustness_scores_every_cell_for_every_inpainter(tmp_path: Path) -
     assert (centre_model[centre_model["shape"] == "strokes"]["unsuited_images"] > 0).any()
     text = (tmp_path / "hole_robustness_57px_val.md").read_text()
     assert "minus the best classical inpainter" in text and (tmp_path / "hole_robustness_57px_val.png").is_file()
+
+
+def test_throughput_measures_the_default_against_wave_2_s_in_a_fresh_process_and_profiles_both(tmp_path: Path) -> None:
+    out = tmp_path / "results" / "throughput.csv"
+    command = [sys.executable, str(REPO / "benchmarks" / "throughput.py"), "--models", "small-32", "--steps", "2",
+               "--repeats", "1", "--warmup", "1", "--batch", "8", "--variants", "ssl-ce default", "--profile", "1",
+               "--out", str(out)]
+    done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = pd.read_csv(out).set_index("variant")
+    assert list(rows.index) == ["ssl-ce default (wave 2)", "ssl-ce default"]
+    assert rows.loc["ssl-ce default (wave 2)", "allocator"] == "system"  # the child never called mallopt
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert rows.loc["ssl-ce default", "allocator"] == ("glibc, freed memory kept" if glibc else "system (not glibc)")
+    assert rows.loc["ssl-ce default (wave 2)", "speedup_vs_wave2_default"] == 1.0
+    assert rows.loc["ssl-ce default", "speedup_vs_wave2_default"] == pytest.approx(
+        rows.loc["ssl-ce default", "img_per_s"] / rows.loc["ssl-ce default (wave 2)", "img_per_s"], rel=1e-3)
+    (profile,) = (tmp_path / "results").glob("throughput_profile_*.md")
+    text = profile.read_text()
+    assert text.count("## small-32: ssl-ce default") == 2 and "| aten::" in text

@@ -18,8 +18,8 @@ from ssl_ce.cli import cli
 from ssl_ce.data.folder import list_images
 from ssl_ce.data.images import load_image_any_size
 from ssl_ce.data.masks import hole_at_size, make_holes, whole_image
-from ssl_ce.evaluators import inpainting
 from ssl_ce.errors import SslCeError
+from ssl_ce.evaluators import inpainting
 from ssl_ce.evaluators.inpaint_metrics import mean_scores
 from ssl_ce.hole_geometry import HoleGeometry
 from ssl_ce.inpaint import fill_holes, hole_windows, square_window

@@ -37,7 +37,15 @@ from ssl_ce.errors import Interrupted, SslCeError
 from ssl_ce.methods import Method, build_method, output_region
 from ssl_ce.models import build_model, input_size
 from ssl_ce.provenance import environment
-from ssl_ce.runtime import Dist, autocast_context, place_modules, resolve_device, resolve_precision, setup_distributed
+from ssl_ce.runtime import (
+    Dist,
+    autocast_context,
+    keep_freed_memory,
+    place_modules,
+    resolve_device,
+    resolve_precision,
+    setup_distributed,
+)
 from ssl_ce.training.averaging import AVERAGED_NAME, WeightAverage, write_averaged
 from ssl_ce.training.knn_monitor import KnnMonitor
 from ssl_ce.training.optim import compile_modules, make_optimizers, restore_optimizer
@@ -71,6 +79,7 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
     started = time.perf_counter()
     ddp = setup_distributed()
     device = resolve_device(cfg.train.device, ddp)
+    allocator = keep_freed_memory()
     ckpt_path = out / CHECKPOINT_NAME
     _check_start(cfg, out, resume, device)
     torch.manual_seed(cfg.train.seed)  # the nets' initial weights
@@ -130,7 +139,7 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
         (out / "config.yaml").write_text(cfg.to_yaml())
         run_info = {"seed": cfg.train.seed, "resumed_from_step": step, "steps_per_epoch": steps_per_epoch,
                     "total_steps": total_steps, "world_size": ddp.world, "train_images": len(train_set),
-                    "precision": precision, **environment(device)}
+                    "precision": precision, "allocator": allocator, **environment(device)}
         if initialised:
             run_info["initialised_from"] = initialised
         write_run_info(out / "run.json", run_info, resume)
