@@ -4,10 +4,11 @@ photo) x shape (square, box, strokes, random region) x place (centre, edge, corn
 
     python benchmarks/hole_robustness.py --data-root ../shared/data/roads --split val \
         --checkpoint weights/inpainter-center-roads-128.safetensors [--checkpoint FREEFORM] [--photo-px 227] \
-        [--cuts photo hole]
+        [--cuts photo hole] [--blends none poisson]
 
-`--cuts` fills with each varying-hole model once per window cut (ssl_ce.hole_geometry.CUTS), the rows named
-for the cut: how the free-form model's windows are cut is chosen here, on val.
+`--cuts` and `--blends` fill with each varying-hole model once per window cut (ssl_ce.hole_geometry.CUTS) and
+blend (ssl_ce.blend.BLENDS), the rows named for them: how the free-form model's windows are cut and its fills
+blended is chosen here, on val.
 
 Writes <results>/hole_robustness[_<px>px]_<split>.{csv,md,png}. Choose on val; score test once.
 """
@@ -15,6 +16,7 @@ Writes <results>/hole_robustness[_<px>px]_<split>.{csv,md,png}. Choose on val; s
 from __future__ import annotations
 
 import argparse
+import itertools
 import shlex
 from pathlib import Path
 
@@ -27,13 +29,14 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from ssl_ce.blend import BLENDS
 from ssl_ce.data.folder import split_files
 from ssl_ce.data.hole_cells import PLACES, SHAPES, all_cells, cell_hole
 from ssl_ce.data.images import load_image_any_size
 from ssl_ce.evaluators.common import sample_indices
 from ssl_ce.evaluators.inpaint_metrics import mean_scores
 from ssl_ce.evaluators.test_looks import record_test_look
-from ssl_ce.hole_geometry import CUTS, DEFAULT_CUT
+from ssl_ce.hole_geometry import CUTS, DEFAULT_CUT, DEFAULT_FREE_BLEND
 from ssl_ce.inpaint import fill_all
 from ssl_ce.inpainters import CLASSICAL
 from ssl_ce.pretrained import ModelInpainter
@@ -52,17 +55,18 @@ def photos(root: Path, split: str, limit: int, photo_px: int) -> list[np.ndarray
     return images
 
 
-def inpainters(checkpoints: list[str], cuts: list[str]) -> list[ModelInpainter]:
-    """Each checkpoint once, a varying-hole model once per cut (named for it when more than one is asked)."""
+def inpainters(checkpoints: list[str], cuts: list[str], blends: list[str]) -> list[ModelInpainter]:
+    """Each checkpoint once; a varying-hole model once per (cut, blend), named for them when several are asked."""
     models = []
     for path in checkpoints:
-        model = ModelInpainter(Path(path), torch.device("cpu"), cut=cuts[0])
-        if model.geometry.fixed or len(cuts) == 1:
+        model = ModelInpainter(Path(path), torch.device("cpu"), cut=cuts[0], blend=blends[0])
+        if model.geometry.fixed or len(cuts) * len(blends) == 1:
             models.append(model)
             continue
-        for cut in cuts:
-            model = ModelInpainter(Path(path), torch.device("cpu"), cut=cut)
-            model.name += f", {cut} cut"
+        for cut, blend in itertools.product(cuts, blends):
+            model = ModelInpainter(Path(path), torch.device("cpu"), cut=cut, blend=blend)
+            model.name += "".join([f", {cut} cut" if len(cuts) > 1 else "", f", {blend} blend" if len(blends) > 1
+                                   else ""])
             models.append(model)
     return models
 
@@ -111,9 +115,11 @@ def main() -> None:
     parser.add_argument("--photo-px", type=int, default=0, help="Resize the photos to this square size first.")
     parser.add_argument("--cuts", nargs="+", default=[DEFAULT_CUT], choices=CUTS,
                         help="The window cuts a varying-hole model fills with (one set of rows each).")
+    parser.add_argument("--blends", nargs="+", default=[DEFAULT_FREE_BLEND], choices=BLENDS,
+                        help="How a varying-hole model's fill meets the known pixels (one set of rows each).")
     parser.add_argument("--results", default=str(REPO / "results"))
     args = parser.parse_args()
-    models = inpainters(args.checkpoint, args.cuts)
+    models = inpainters(args.checkpoint, args.cuts, args.blends)
     images = photos(Path(args.data_root), args.split, args.limit, args.photo_px)
     table = score_cells(models, args.classical, images)
     size_part = f"_{args.photo_px}px" if args.photo_px else ""
@@ -129,7 +135,8 @@ def main() -> None:
                + " ".join(f"--checkpoint {p}" for p in args.checkpoint)
                + f" --limit {args.limit}" + (f" --photo-px {args.photo_px}" if args.photo_px else "")
                + (f" --classical {shlex.join(args.classical)}" if args.classical != list(CLASSICAL) else "")
-               + (f" --cuts {' '.join(args.cuts)}" if args.cuts != [DEFAULT_CUT] else ""))
+               + (f" --cuts {' '.join(args.cuts)}" if args.cuts != [DEFAULT_CUT] else "")
+               + (f" --blends {' '.join(args.blends)}" if args.blends != [DEFAULT_FREE_BLEND] else ""))
     psnr = table.pivot_table(index=["inpainter", "shape", "place"], columns="size", values="psnr_db")
     psnr.columns = [f"{100 * c:g} %" for c in psnr.columns]
     best_classical = table[table["inpainter"].isin(args.classical)].groupby(["shape", "place", "size"])["psnr_db"].max()

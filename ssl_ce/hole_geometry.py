@@ -36,6 +36,7 @@ MIN_FIXED_COVERAGE = 0.3  # below this share of the trained hole, a fixed-hole m
 FREE_WINDOW_FACTOR = 2  # the `hole` cut's window side, in bounding boxes of the hole
 CUTS = ("photo", "hole")  # how a varying-hole model's window is cut (module docstring)
 DEFAULT_CUT = "hole"
+DEFAULT_FREE_BLEND = "none"  # ssl_ce.blend.BLENDS, for a varying-hole model; a fixed-hole one is never blended
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,11 @@ class HoleGeometry:
     @property
     def fixed(self) -> bool:
         return self.trained_hole is not None
+
+    @property
+    def default_blend(self) -> str:
+        """A fixed-hole model's fill is pasted as it is (its published scores were made so)."""
+        return "none" if self.fixed else DEFAULT_FREE_BLEND
 
     def window_side(self, extent: int, photo: tuple[int, int]) -> int:
         """The side of the window (photo pixels) in which a hole whose bounding box's longer side is `extent`,

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ssl_ce.blend import BLENDS, poisson_blend
 from ssl_ce.checkpoint import Checkpoint, load_checkpoint, load_module
 from ssl_ce.config import Config
 from ssl_ce.data.batches import to_model_input, to_uint8
@@ -46,10 +47,11 @@ class ModelInpainter:
     """A checkpoint's generator as an inpainter for images of any size."""
 
     def __init__(self, checkpoint: Path, device: torch.device, ckpt: Checkpoint | None = None,
-                 flip_average: bool = False, cut: str = DEFAULT_CUT) -> None:
+                 flip_average: bool = False, cut: str = DEFAULT_CUT, blend: str | None = None) -> None:
         """`ckpt`: the file's contents when the caller has already read them. `flip_average`: also fill the
         mirrored image and average the two fills (test-time augmentation; twice the compute). `cut`: how a
-        varying-hole model's windows are cut (ssl_ce.hole_geometry.CUTS)."""
+        varying-hole model's windows are cut (ssl_ce.hole_geometry.CUTS). `blend`: how its fill meets the known
+        pixels (ssl_ce.blend.BLENDS; None: the geometry's default)."""
         self.path = checkpoint
         ckpt = ckpt or load_checkpoint(checkpoint, prefixes=("generator",))
         if ckpt.part == "encoder":
@@ -60,6 +62,9 @@ class ModelInpainter:
         self.size = input_size(self.config.model)
         self.region: Region = output_region(self.config, self.size)
         self.geometry = HoleGeometry.of(self.config, cut)
+        self.blend = self.geometry.default_blend if blend is None else blend
+        if self.blend not in BLENDS:
+            raise SslCeError(f"unknown blend {self.blend!r}; one of {', '.join(BLENDS)}")
         if not method_spec(self.config).inpaints:
             raise SslCeError(f"{checkpoint} is a {self.config.method.name} classifier, not an inpainter")
         generator, _ = build_model(self.config.model, self.region.size)
@@ -93,6 +98,10 @@ class ModelInpainter:
         canvas = to_model_input(F.interpolate(canvas, size=(self.size, self.size), mode="bilinear",
                                               antialias=True, align_corners=False), self.device)
         canvas = self.region.paste(canvas, pred.float())  # mean colour outside its region
+        if self.blend == "poisson":  # at the model's size, where the fill was made: a small, fast system
+            shifted = poisson_blend(canvas[0].permute(1, 2, 0).cpu().numpy(), x[0].permute(1, 2, 0).cpu().numpy(),
+                                    hidden_small.astype(bool))
+            canvas = torch.from_numpy(shifted).float().permute(2, 0, 1)[None].to(self.device)
         full = F.interpolate(canvas, size=(h, w), mode="bilinear", align_corners=False)
         full = to_uint8(full[0]).permute(1, 2, 0).cpu().numpy()
         filled = window.copy()
