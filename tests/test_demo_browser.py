@@ -29,7 +29,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync",
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
-PUBLISHED = Path(__file__).resolve().parent.parent / "weights" / "inpainter-center-roads-128.safetensors"
+WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+PUBLISHED = [WEIGHTS / "inpainter-freeform-roads-128.safetensors", WEIGHTS / "inpainter-center-roads-128.safetensors"]
 
 READ_FIRST_RESULT = """async () => {
   const link = document.querySelector('.result a');
@@ -44,13 +45,13 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (a
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    if os.environ.get("SSL_CE_DEMO_SCREENSHOT") and PUBLISHED.is_file():
-        checkpoint = PUBLISHED  # the README's picture shows the published inpainter
+    if os.environ.get("SSL_CE_DEMO_SCREENSHOT") and all(path.is_file() for path in PUBLISHED):
+        checkpoints = PUBLISHED  # the README's picture shows the published inpainters
     else:
-        checkpoint = train(tiny_config(train={"max_steps": 2}), tmp_path_factory.mktemp("demo") / "run",
-                           progress=False).checkpoint
-    model = ModelInpainter(checkpoint, torch.device("cpu"))
-    running = DemoServer(DemoModels({model.name: model}, offline_photos()), port=0)
+        checkpoints = [train(tiny_config(train={"max_steps": 2}), tmp_path_factory.mktemp("demo") / "run",
+                             progress=False).checkpoint]
+    models = [ModelInpainter(path, torch.device("cpu")) for path in checkpoints]
+    running = DemoServer(DemoModels({model.name: model for model in models}, offline_photos()), port=0)
     threading.Thread(target=running.serve_forever, daemon=True).start()
     yield running
     running.shutdown()
@@ -77,7 +78,8 @@ def test_paint_a_stroke_fill_and_get_the_photo_back_changed_only_under_the_strok
         page.mouse.up()
         page.click("#fill")
         page.wait_for_selector(".result img")
-        page.wait_for_function("document.querySelectorAll('.result').length === 2")  # the model and Telea
+        shown = len(server.demo.models) + 1  # the models and Telea
+        page.wait_for_function(f"document.querySelectorAll('.result').length === {shown}")
         if os.environ.get("SSL_CE_DEMO_SCREENSHOT"):
             page.screenshot(path=os.environ["SSL_CE_DEMO_SCREENSHOT"], full_page=True)
         labels = page.locator(".result .label").all_inner_texts()
@@ -91,6 +93,6 @@ def test_paint_a_stroke_fill_and_get_the_photo_back_changed_only_under_the_strok
     brush = 24  # the page's default brush, in photo pixels
     assert rows.min() >= 100 - brush and rows.max() <= 110 + brush and cols.min() >= 180 - brush \
         and cols.max() <= 280 + brush  # nothing outside the stroke changed
-    assert labels[-1] == "opencv telea" and len(labels) == 2
+    assert labels[-1] == "opencv telea" and len(labels) == shown
     host = server.url.rstrip("/")
     assert requested and all(url.startswith(host) or url.startswith(("data:", "blob:")) for url in requested), requested
