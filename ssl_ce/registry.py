@@ -47,9 +47,13 @@ class Registry(Generic[T]):
         """Imports the built-in modules (they register themselves), then the installed plug-ins, once."""
         if self._loaded:
             return
-        self._loaded = True
-        for module in self.builtins:
-            importlib.import_module(module)
+        self._loaded = True  # first, so a built-in module that looks names up while importing does not recurse
+        try:
+            for module in self.builtins:
+                importlib.import_module(module)
+        except BaseException:
+            self._loaded = False  # a failed import is raised again at the next look-up, not read as an unknown name
+            raise
         if self.entry_point_group:
             self._load_plugins(self.entry_point_group)
 

@@ -127,3 +127,15 @@ def test_an_unregistered_name_is_refused_with_the_registered_ones(tmp_path: Path
     done = CliRunner().invoke(cli, ["pretrain", "--method", "colourise", "--out", str(tmp_path / "x")])
     assert done.exit_code == 2 and "colourise" in done.output
 
+
+
+def test_a_built_in_module_that_fails_to_import_fails_every_look_up_not_only_the_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ssl_ce.registry import Registry
+
+    (tmp_path / "broken_builtin.py").write_text("import ssl_ce_no_such_dependency\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    table: Registry[object] = Registry("widget", builtins=["broken_builtin"])
+    for _ in range(2):  # before, the second look-up read the half-loaded table: "unknown widget"
+        with pytest.raises(ModuleNotFoundError, match="ssl_ce_no_such_dependency"):
+            table.get("anything")

@@ -116,8 +116,8 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
     unwrapped = copy.copy(method)  # keeps the unwrapped nets: rank 0 alone draws the grids
     _wrap_distributed(method, ddp, device)
     compile_modules(method, cfg)
-    scaler = torch.amp.GradScaler(device.type, enabled=cfg.train.precision == "fp16")
     precision = resolve_precision(cfg.train.precision, device)  # what `auto` means here: used and recorded
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     autocast = autocast_context(precision, device)
 
     saved_seconds = seconds_before  # the run's wall time as its latest checkpoint records it
