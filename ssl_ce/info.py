@@ -47,7 +47,8 @@ def describe(path: Path, results_dir: Path = Path("results")) -> list[tuple[str,
     ]
     run = json.loads(ckpt.metadata.get("training_run") or training_run(path) or "{}")
     if run:
-        lines.append(("training run", f"commit {run.get('git_commit', '?')[:12]}, torch {run.get('torch', '?')}, "
+        commit = short_commit(run.get("git_commit", "?"))
+        lines.append(("training run", f"commit {commit}, torch {run.get('torch', '?')}, "
                                       f"{run.get('device_name', '?')} ({run.get('device', '?')}), "
                                       + (f"ran in {run['precision']}, " if "precision" in run else "")
                                       + f"command: {run.get('command', '?')}"))
@@ -71,3 +72,8 @@ def _wall_time(ckpt: Checkpoint) -> str:
     """', 12.3 min' from the wall time a training checkpoint records (train_seconds), else nothing."""
     seconds = ckpt.tensors.get(f"extra.{TRAIN_SECONDS}")
     return "" if seconds is None else f", {float(seconds) / 60:.1f} min"
+
+
+def short_commit(commit: str) -> str:
+    """The commit's first 12 characters, keeping a `+dirty` mark: a run from uncommitted code must say so."""
+    return commit[:12] + ("+dirty" if commit.endswith("+dirty") else "")

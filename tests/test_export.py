@@ -134,3 +134,11 @@ def test_cli_export_and_info(trained: Path, tmp_path: Path) -> None:
     bad = subprocess.run([*run, "info", str(tmp_path / "missing.safetensors")], capture_output=True, text=True,
                          env=env, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
+
+
+def test_info_keeps_the_dirty_mark_of_a_run_from_uncommitted_code() -> None:
+    from ssl_ce.info import short_commit
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    assert short_commit(commit) == "0123456789ab"
+    assert short_commit(commit + "+dirty") == "0123456789ab+dirty"
