@@ -70,9 +70,10 @@ def iterate(dataset: ImageDataset, batches: list[list[int]], workers: int, pin: 
 
 
 def to_model_input(images: torch.Tensor, device: torch.device, channels_last: bool = False) -> torch.Tensor:
-    """uint8 (B,3,H,W) -> float in [-1, 1] on `device`."""
+    """uint8 (B,3,H,W) -> float in [-1, 1] on `device`, in the memory format asked for: an image permuted from
+    (H, W, 3) arrives channels_last in all but name, and an NCHW net ran such an input 3.8x slower on CPU."""
     x = images.to(device, non_blocking=True).float().div_(127.5).sub_(1.0)
-    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+    return x.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
