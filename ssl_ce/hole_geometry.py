@@ -14,6 +14,10 @@ through the one `HoleGeometry` of its model:
   input, so a hole is seen at the scale it was learned at), or `hole`, twice the side of the hole's bounding box
   (a small hole seen large, as tools that crop around the mask do).
 
+A varying-hole model's fill may also be Poisson-blended into the known pixels around it (ssl_ce.blend: its
+gradients kept, its colour offset at the hole's edge removed), chosen on val the same way (`--blends`); a
+fixed-hole model's fill is pasted as it is.
+
 A hole that covers little of the square a fixed-hole model fills (a brush stroke given to a centre model) is
 still filled, with a one-line note saying it does not suit that model.
 """
