@@ -20,7 +20,8 @@ WEIGHTS = sorted((REPO / "weights").glob("*.safetensors"))
 INPAINTER = REPO / "weights" / "inpainter-center-cifar10-small32.safetensors"
 ROADS_INPAINTER = REPO / "weights" / "inpainter-center-roads-128.safetensors"
 ROADS = SHARED_DATA / "roads"
-ENCODERS = [p for p in WEIGHTS if p not in (INPAINTER, ROADS_INPAINTER)]  # an inpainter's card is its PSNR
+FREEFORM_INPAINTER = REPO / "weights" / "inpainter-freeform-roads-128.safetensors"
+ENCODERS = [p for p in WEIGHTS if not p.name.startswith("inpainter-")]  # an inpainter's card is its PSNR
 
 
 def _metadata(path: Path) -> dict[str, str]:
@@ -132,3 +133,19 @@ def test_published_road_inpainter_reproduces_its_recorded_test_psnr(tmp_path: Pa
                         realism="none", results_dir=str(tmp_path), progress=False)
     assert row["images"] == 1126
     assert row["psnr_db"] == pytest.approx(float(_recorded_roads_test_row()["psnr_db"]), abs=0.05)
+
+
+def test_published_free_form_inpainter_fills_a_stroke_without_a_note_and_its_card_states_its_val_choice() -> None:
+    inp = load_inpainter(FREEFORM_INPAINTER)
+    image = torch.rand(1, 3, 97, 131)  # not square, not 128 px
+    hole = torch.zeros(97, 131, dtype=torch.bool)
+    hole[20:80, 60:66] = True  # a thin vertical stroke
+    hole[50:56, 10:120] = True  # crossed by a horizontal one
+    filled = inp(image, hole)
+    assert filled.shape == image.shape and torch.equal(filled[..., ~hole], image[..., ~hole])
+    assert not torch.equal(filled[..., hole], image[..., hole])
+    assert FREEFORM_INPAINTER.stat().st_size <= 50 * 2**20
+    val = [r for r in _recorded(FREEFORM_INPAINTER) if r.get("split") == "val"]
+    assert val, "the exported file records its val rows"
+    stated = f"{float(val[0]['psnr_db']):.2f} dB on the 416 road val photos"
+    assert stated in " ".join((REPO / "weights" / "README.md").read_text().split())
