@@ -220,12 +220,18 @@ def write_profiles(tables: list[tuple[str, str, pd.DataFrame]], env: dict, steps
     return out
 
 
-def in_its_process(fn: Callable, variant: Variant, *args):
-    """fn(..., variant, ...) here, or for the wave-2 variant in a fresh process that keeps glibc's own malloc."""
+def in_its_process(fn: Callable, model: str, variant: Variant, *rest):
+    """fn(model, variant, *rest) here, or for the wave-2 variant in a fresh process that keeps glibc's malloc."""
     if variant[0] != WAVE2:
-        return fn(*args[:1], variant, *args[1:])
+        return fn(model, variant, *rest)
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(fn, (*args[:1], variant, *args[1:]))
+        return pool.apply(fn, (model, variant, *rest))
+
+
+def speedup_vs(frame: pd.DataFrame, label: str) -> list[float]:
+    """Each row's img/s over the img/s of its model's `label` row (NaN where that variant was not measured)."""
+    base = frame[frame.variant == label].set_index("model")["img_per_s"]
+    return [r.img_per_s / base[r.model] if r.model in base else float("nan") for r in frame.itertuples()]
 
 
 def combine(measured: tuple[dict, ...]) -> dict:
@@ -295,7 +301,7 @@ def main() -> None:
     for model in args.models:
         flops = step_flops(model, device)
         # every variant once, then every variant again: drift over the run shows as spread, not as a ranking
-        passes = [[in_its_process(measure, variant, model, device, args.steps, args.warmup) for variant in chosen]
+        passes = [[in_its_process(measure, model, variant, device, args.steps, args.warmup) for variant in chosen]
                   for _ in range(args.repeats)]
         for variant, measured in zip(chosen, zip(*passes, strict=True), strict=True):
             row = combine(measured)
@@ -309,16 +315,12 @@ def main() -> None:
                   f"{row['model_gflops']:7.1f} GFLOP/s ({100 * row['fraction_of_peak']:.0f}% of {row['precision']} "
                   "peak)", flush=True)
     if args.profile:
-        tables = [(model, v[0], in_its_process(profile, v, model, device, args.profile)) for model in args.models
+        tables = [(model, v[0], in_its_process(profile, model, v, device, args.profile)) for model in args.models
                   for v in chosen if v[1] is not None]
         print(f"wrote {write_profiles(tables, env, args.profile, Path(args.out).parent)}")
     frame = pd.DataFrame(rows)
-    reference = frame[frame.variant == "reference fp32 eager"].set_index("model")["img_per_s"]
-    frame["speedup_vs_reference"] = [r.img_per_s / reference[r.model] if r.model in reference else float("nan")
-                                     for r in frame.itertuples()]
-    wave2 = frame[frame.variant == WAVE2].set_index("model")["img_per_s"]  # the target's "today's default"
-    frame["speedup_vs_wave2_default"] = [r.img_per_s / wave2[r.model] if r.model in wave2 else float("nan")
-                                         for r in frame.itertuples()]
+    frame["speedup_vs_reference"] = speedup_vs(frame, "reference fp32 eager")
+    frame["speedup_vs_wave2_default"] = speedup_vs(frame, WAVE2)  # the speed issue's "today's default"
     for key in ("device_name", "cpu_features", "cpu_threads", "torch", "git_commit"):
         frame[key] = env[key]
     frame["machine"] = platform.machine()
