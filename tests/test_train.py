@@ -9,9 +9,11 @@ import torch
 
 from ssl_ce.checkpoint import TRAIN_SECONDS, load_checkpoint, load_module
 from ssl_ce.config import load_config
-from ssl_ce.data.batches import random_shift
+from ssl_ce.data import build_dataset
+from ssl_ce.data.batches import make_batch, random_shift
 from ssl_ce.errors import SslCeError
-from ssl_ce.models import build_model
+from ssl_ce.methods import build_method, output_region
+from ssl_ce.models import build_model, input_size
 from ssl_ce.training import train
 from ssl_ce.training.run_log import shown_at
 from ssl_ce.training.schedule import epoch_end_due, learning_rate
@@ -30,9 +32,28 @@ def _shrunk(path: Path):
         raw[section].update(values)
     if cfg.model.name != "alexnet-227":
         raw["model"]["bottleneck"] = 32
+    else:  # its dropout-0.5, full-width bottleneck needs more steps: 30 left a fixed batch's loss at 0.306 -> 0.332
+        raw["train"].update(max_steps=60, epochs=12)
     from ssl_ce.config import config_from_dict
 
     return config_from_dict(raw)
+
+
+def _fixed_batch_rec(cfg, checkpoint: Path | None) -> float:
+    """The reconstruction loss on the first 8 training images with holes drawn from a fixed seed, at the
+    initial weights (the seeded ones `train` starts from) or those of `checkpoint`."""
+    torch.manual_seed(cfg.train.seed)
+    size = input_size(cfg.model)
+    generator, discriminator = build_model(cfg.model, output_region(cfg, size).size)
+    train_set = build_dataset(cfg.data, "train", size)
+    method = build_method(generator, discriminator, cfg, len(train_set.class_names))
+    if checkpoint is not None:
+        load_module(method.generator, load_checkpoint(checkpoint).module_state("generator"), "generator")
+    images, labels = train_set.batch(list(range(min(8, len(train_set)))))
+    batch = make_batch(images, labels, cfg, torch.Generator().manual_seed(123), torch.device("cpu"), train=False)
+    torch.manual_seed(0)  # dropout's draws; batch norm on the batch's own statistics, as in training
+    with torch.no_grad():
+        return float(method.generator_losses(batch, method.predict(batch))["rec"])
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.stem)
@@ -40,9 +61,12 @@ def test_a_few_steps_of_every_config_lower_the_reconstruction_loss(path: Path, t
     cfg = _shrunk(path)
     result = train(cfg, tmp_path / "run", progress=False)
     metrics = pd.read_csv(tmp_path / "run" / "metrics.csv")
-    assert result.step == len(metrics) == 30
-    first, last = metrics["rec"].head(5).mean(), metrics["rec"].tail(5).mean()
-    assert last < 0.8 * first, (first, last)
+    assert result.step == len(metrics) == cfg.train.max_steps
+    # Judged on one fixed batch with fixed holes, at the initial and the trained weights: the logged training
+    # losses swing 0.1-0.5 from step to step with free-form holes of 5-50 %, so comparing their means was a coin
+    # flip that differed between CPU kinds. The fixed batch has no such noise, so a 10 % drop is a real one.
+    before, after = _fixed_batch_rec(cfg, None), _fixed_batch_rec(cfg, result.checkpoint)
+    assert after < 0.9 * before, (before, after)
     adversarial = {"d_total", "adv"}  # logged only when there is an adversary to train (L2-only has none)
     assert {"rec", "g_total"} <= set(metrics.columns)
     assert (adversarial <= set(metrics.columns)) == (cfg.method.adv_weight > 0)
