@@ -24,6 +24,11 @@ the exported file), .md, and the runs' loss curves and fills over epochs under r
 
     python benchmarks/roads_inpainter.py --data-root ../shared/data/roads [--score-test]
 
+The same recipe trains the cat inpainters of issue 44 (configs/cats-128.yaml; their tables are cats_inpainter_*):
+
+    python benchmarks/roads_inpainter.py --data-root ../shared/data/cats --config cats-128 --mask freeform \
+        --shift 8 --name cats_inpainter --photos cat-photo --runs runs/cats_inpainter
+
 Runs are kept in --runs DIR: a finished one is reused and an unfinished one resumed. About 50 s per L2 epoch
 and 85 s per joint epoch on the 2-core Intel Xeon (AVX-512 BF16), so the defaults take about 2 h.
 """
@@ -38,6 +43,7 @@ import pandas as pd
 from inpainter_selection import Scored, describe, psnr
 
 from ssl_ce.config import load_config, parse_overrides
+from ssl_ce.evaluators.inpaint_realism import AUTO_NET as REALISM_NET
 from ssl_ce.evaluators.records import evaluate_once
 from ssl_ce.report import train_or_resume
 from ssl_ce.results import markdown_table
@@ -64,6 +70,12 @@ def main() -> None:
                         help="Random training shifts of up to this many px (data.shift), in every stage.")
     parser.add_argument("--mask", default="center",
                         help="The holes every stage trains on and val scores (freeform: the free-form model).")
+    parser.add_argument("--name", default="roads_inpainter",
+                        help="The tables' and pictures' stem under --results (cats_inpainter for the cat photos).")
+    parser.add_argument("--photos", default="road-photo", help="What the photos are, for the table's title.")
+    parser.add_argument("--joint-by", choices=("psnr", "kid"), default="psnr",
+                        help="How the joint-loss companion is picked among its stages on val: the highest PSNR, "
+                             "or the lowest hole KID (the realism the adversarial loss is for).")
     parser.add_argument("--runs", default=str(REPO / "runs" / "roads_inpainter"))
     parser.add_argument("--results", default=str(REPO / "results"))
     parser.add_argument("--score-test", action="store_true",
@@ -96,7 +108,8 @@ def main() -> None:
             print(f"{describe(candidates[-1]):32s} val PSNR {psnr(candidates[-1]):.2f} dB", flush=True)
     reference = val("published 32-px CIFAR-10 inpainter", REFERENCE, PUBLISHED_32PX)
     chosen = max(candidates, key=psnr)
-    joint = max((c for c in candidates if c.name == "joint"), key=psnr)
+    joints = [c for c in candidates if c.name == "joint"]
+    joint = max(joints, key=psnr) if args.joint_by == "psnr" else min(joints, key=hole_kid)
     print(f"chosen on val: {describe(chosen)}, {psnr(chosen):.2f} dB; the 32-px file {psnr(reference):.2f}",
           flush=True)
 
@@ -117,8 +130,22 @@ def main() -> None:
 
 
 def stem_name(args: argparse.Namespace) -> str:
-    """results/roads_inpainter for the centre model, roads_inpainter_<mask> for the others."""
-    return "roads_inpainter" + ("" if args.mask == "center" else f"_{args.mask.replace('-', '_')}")
+    """results/<name> for the centre model, <name>_<mask> for the others (roads_inpainter by default)."""
+    return args.name + ("" if args.mask == "center" else f"_{args.mask.replace('-', '_')}")
+
+
+def hole_kid(scored: Scored) -> float:
+    """The row's KID on the hole square (x1e3); a row without realism measures is never the most realistic."""
+    value = scored.row.get(f"kid_{REALISM_NET}_hole", "")
+    return float("inf") if value in ("", None) or pd.isna(value) else float(value)
+
+
+def realism_columns(rows: list[dict]) -> dict[str, list[str]]:
+    """KID (hole square and whole image, x1e3) and the high-frequency ratio, where the rows were measured."""
+    names = {"KID hole x1e3": f"kid_{REALISM_NET}_hole", "KID image x1e3": f"kid_{REALISM_NET}_image",
+             "HF ratio": "hf_ratio"}
+    measured = any(row.get(names["KID hole x1e3"], "") not in ("", None) for row in rows)
+    return {label: [str(row.get(key, "")) for row in rows] for label, key in names.items()} if measured else {}
 
 
 def averaged_epochs(args: argparse.Namespace) -> int:
@@ -134,10 +161,12 @@ def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Sco
               for row in test_rows]
     pd.DataFrame([*({"candidate": s.name, "stage": s.stage, **s.row} for s in scored), *tested]).to_csv(
         stem.with_suffix(".csv"), index=False)  # ssl-ce export records the chosen file's rows from here
+    realism = realism_columns([s.row for s in scored])
     table = pd.DataFrame({"stage": [s.stage for s in scored],
                           "val PSNR dB": [f"{psnr(s):.2f}" for s in scored],
                           "val SSIM": [f"{float(s.row['ssim']):.3f}" for s in scored],
                           "val L2 %": [f"{float(s.row['l2_pct']):.3f}" for s in scored],
+                          **{f"val {label}": values for label, values in realism.items()},
                           "file": [f"`{s.checkpoint}`" for s in scored]}, index=[s.name for s in scored])
     table.index.name = "loss"
     command = " ".join(["python benchmarks/roads_inpainter.py",
@@ -145,8 +174,10 @@ def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Sco
                         f"--config {args.config} --base-epochs {args.base_epochs}",
                         f"--finish-epochs {args.finish_epochs} --seed {args.seed} --shift {args.shift}",
                         f"--bottleneck {args.bottleneck}", *([f"--mask {args.mask}"] if args.mask != "center" else []),
+                        *([f"--name {args.name} --photos {args.photos}"] if args.name != "roads_inpainter" else []),
+                        *([f"--joint-by {args.joint_by}"] if args.joint_by != "psnr" else []),
                         *(f"--set {item}" for item in args.sets)])
-    lines = [f"# The 128-px road-photo {args.mask} inpainter, chosen on val", "",
+    lines = [f"# The 128-px {args.photos} {args.mask} inpainter, chosen on val", "",
              f"`{args.config}` with a {args.bottleneck}-d bottleneck and random training shifts of up to "
              f"{args.shift} px: L2 at a constant rate for {args.base_epochs} "
              f"epochs, then {args.finish_epochs} epochs on a cosine rate (generator averaged over the last "
@@ -155,9 +186,12 @@ def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Sco
              "[0, 1]).", "",
              f"    {command}", "", markdown_table(table), "",
              f"**Chosen on val:** {describe(chosen)} ({psnr(chosen):.2f} dB). The joint-loss companion in the "
-             f"pictures: {describe(joint)} ({psnr(joint):.2f} dB).", ""]
+             f"pictures ({'highest val PSNR' if args.joint_by == 'psnr' else 'lowest val hole KID'} of its "
+             f"stages): {describe(joint)} ({psnr(joint):.2f} dB).", ""]
     if test_rows:
         test = pd.DataFrame(test_rows).set_index("inpainter")[["l1_pct", "l2_pct", "psnr_db", "ssim"]]
+        for label, values in realism_columns(test_rows).items():
+            test[label] = values
         lines += ["## Test, scored once", "", f"All {test_rows[0]['images']} test images at their own size, one "
                   f"pass, the same {args.mask} holes for every inpainter:", "", f"    {command} --score-test", "",
                   markdown_table(test), ""]

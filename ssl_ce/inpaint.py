@@ -133,7 +133,7 @@ class FolderResult:
     unsuited: list[str]  # one line per image holding a hole that does not suit the model's geometry
 
 
-def _mask_for(image: Path, images: Path, masks: Path) -> Path:
+def mask_for(image: Path, images: Path, masks: Path) -> Path:
     """The mask file of `image`: its path relative to `images`, under `masks`, with any image extension."""
     relative = image.relative_to(images)
     for candidate in [masks / relative, *(masks / relative.with_suffix(ext) for ext in sorted(IMAGE_EXTENSIONS))]:
@@ -142,7 +142,7 @@ def _mask_for(image: Path, images: Path, masks: Path) -> Path:
     raise SslCeError(f"no mask for {image.name} in {masks} (expected {relative.stem} with an image extension)")
 
 
-def _read_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
+def read_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
     """White (> 127) = hole; resized (nearest) to its image's size when the sizes differ."""
     try:
         mask = Image.open(path).convert("L")
@@ -164,7 +164,7 @@ def inpaint_folder(model: ModelInpainter, images: Path, out: Path, masks: Path |
     paths = list_images(images) if images.is_dir() else []
     if not paths:
         raise SslCeError(f"no images found under {images}")
-    mask_files = {p: _mask_for(p, images, masks) for p in paths} if masks is not None else {}
+    mask_files = {p: mask_for(p, images, masks) for p in paths} if masks is not None else {}
     if mask is not None:  # file j gets hole j, whether or not the files before it could be read
         drawn = make_masks(dataclasses.replace(model.config.mask, type=mask), len(paths), model.size,
                            torch.Generator().manual_seed(seed)).hole[:, 0]
@@ -178,7 +178,7 @@ def inpaint_folder(model: ModelInpainter, images: Path, out: Path, masks: Path |
         if mask is not None:
             hole = hole_at_image_size(drawn[j], image.shape[:2])
         else:
-            hole = _read_mask(mask_files[path], image.shape[:2])
+            hole = read_mask(mask_files[path], image.shape[:2])
         notes: list[str] = []
         filled = fill_holes(model, image, hole, notes)
         unsuited.extend(f"{path.name}: {note}" for note in notes[:1])

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from PIL import Image
 
 from ssl_ce.export import recorded_evaluations
+from ssl_ce.realism.networks import MNV1_FILE
+from ssl_ce.training import train
 
-from .conftest import write_images
+from .conftest import tiny_config, write_images
 
 REPO = Path(__file__).resolve().parent.parent
 TRAIN_TINY = ["train.batch_size=8", "model.bottleneck=32", "train.precision=fp32", "train.grid_images=2",
@@ -65,7 +70,9 @@ def test_roads_inpainter_chooses_on_val_and_scores_three_models_on_test_once(tmp
                "--data-root", str(photos), "--set", "data.source=folder", "--base-epochs", "1",
                "--finish-epochs", "2", "--shift", "3", "--runs", str(runs), "--results", str(results), "--score-test",
                *(arg for item in TRAIN_TINY for arg in ("--set", item))]
-    done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
+    shared_net = REPO.parent / "shared" / "models" / MNV1_FILE  # realism where the network is (cwd is tmp_path)
+    env = {**os.environ, **({"SSL_CE_MNV1": str(shared_net)} if shared_net.is_file() else {})}
+    done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     rows = pd.read_csv(results / "roads_inpainter.csv")
     val, test_rows = rows[rows["split"] == "val"], rows[rows["split"] == "test"]
@@ -85,10 +92,23 @@ def test_roads_inpainter_chooses_on_val_and_scores_three_models_on_test_once(tmp
 
     records = {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")}
     report = (results / "roads_inpainter.md").read_text()
-    again = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
+    again = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stderr
     assert {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")} == records  # test scored once
     assert (results / "roads_inpainter.md").read_text() == report
+
+    # The same runs under another name, the joint companion picked by realism: nothing trains or scores again
+    by_kid = [arg for arg in command if arg != "--score-test"] + ["--joint-by", "kid", "--name", "by_kid"]
+    done = subprocess.run(by_kid, check=False, capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")} == records
+    table = (results / "by_kid.md").read_text()
+    assert "--joint-by kid" in table and "lowest val hole KID" in table  # the command that re-makes it, and why
+    if joints["kid_mnv1_hole"].notna().all():  # the realism network is here: KID is a column and picks the joint
+        most_real = joints.loc[joints["kid_mnv1_hole"].idxmin(), "stage"]
+        assert "val KID hole x1e3" in table and f"stage {most_real} (" in table.split("lowest val hole KID")[1]
+    else:  # without it there is no KID to show or to choose by
+        assert "val KID hole x1e3" not in table
 
 
 def _markdown_rows(section: str) -> list[list[str]]:
@@ -234,3 +254,25 @@ def test_throughput_measures_the_default_against_wave_2_s_in_a_fresh_process_and
     (profile,) = (tmp_path / "results").glob("throughput_profile_*.md")
     text = profile.read_text()
     assert text.count("## small-32: ssl-ce default") == 2 and "| aten::" in text
+
+
+def test_compare_fills_gives_every_model_its_own_column_through_ssl_ce_inpaint_s_path(tmp_path: Path) -> None:
+    images, masks = tmp_path / "images", tmp_path / "masks"
+    write_images(images, 3, size=(48, 36))
+    masks.mkdir()
+    for path in images.iterdir():
+        hole = np.zeros((36, 48), dtype=np.uint8)
+        hole[10:20, 12:30] = 255
+        Image.fromarray(hole).save(masks / f"{path.stem}.png")
+    runs = [train(tiny_config(train={"max_steps": 1, "seed": seed}), tmp_path / f"run{seed}", progress=False)
+            for seed in (0, 1)]
+    widths = []
+    for count in (1, 2):  # the same file name in two runs must not share a column
+        out = tmp_path / f"grid{count}.png"
+        command = [sys.executable, str(REPO / "benchmarks" / "compare_fills.py"), "--images", str(images),
+                   "--masks", str(masks), "--out", str(out),
+                   *(arg for run in runs[:count] for arg in ("--checkpoint", str(run.checkpoint)))]
+        done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        widths.append(Image.open(out).size[0])
+    assert widths[1] > widths[0] * 1.1  # input, Telea, one column per model, original

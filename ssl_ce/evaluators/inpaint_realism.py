@@ -13,14 +13,15 @@ from ssl_ce.realism.distances import FID_MIN_PER_FEATURE
 from ssl_ce.realism.measure import REFERENCE_IMAGES, Realism, Reference, measure, realism_columns, row_values
 from ssl_ce.realism.networks import NETWORKS, FeatureNet
 
-REALISM_CHOICES = ("auto", *NETWORKS, "none")  # auto: mnv1 where its file and runtime are here, else a note
+AUTO_NET = "mnv1"  # what --realism auto measures with, where its file and runtime are here (else a note)
+REALISM_CHOICES = ("auto", *NETWORKS, "none")
 
 
 def feature_net(choice: str, model_file: str | None) -> tuple[FeatureNet | None, str]:
     """The network for `choice` (not none), or None and why not. An explicit network that is missing is an
     error; `auto` only warns, so that the PSNR columns of a machine without the file still come out."""
     try:
-        return NETWORKS["mnv1" if choice == "auto" else choice](model_file), ""
+        return NETWORKS[AUTO_NET if choice == "auto" else choice](model_file), ""
     except SslCeError as exc:
         if choice != "auto":
             raise

@@ -32,11 +32,12 @@ def realism_columns() -> list[str]:
     return [*per_net, "hf_ratio", "grad_ratio", "realism_note"]
 
 
-def hole_square(hole: np.ndarray) -> tuple[float, float, float]:
-    """(top, left, side) of the square around all hole pixels, as fractions of the image's height and width."""
+def hole_square(hole: np.ndarray, growth: float = SQUARE_GROWTH) -> tuple[float, float, float]:
+    """(top, left, side) of the square `growth` times the hole's extent around all its pixels (the predicted
+    square by default), as fractions of the image's height and width."""
     h, w = hole.shape
     rows, cols = np.nonzero(hole)
-    side = min(round(SQUARE_GROWTH * (max(rows.max() - rows.min(), cols.max() - cols.min()) + 1)), h, w)
+    side = min(round(growth * (max(rows.max() - rows.min(), cols.max() - cols.min()) + 1)), h, w)
     top = int(np.clip((rows.min() + rows.max() + 1 - side) // 2, 0, h - side))
     left = int(np.clip((cols.min() + cols.max() + 1 - side) // 2, 0, w - side))
     return top / h, left / w, side / min(h, w)

@@ -1,0 +1,64 @@
+"""Inpainters side by side on the same photos and holes, as a first look shows them: each model fills through
+`ssl-ce inpaint`'s own path (`inpaint_folder`, so the grid shows what a user gets), OpenCV Telea for reference.
+Each photo is cropped to a square around its hole, twice the hole's extent, so the fills can be seen.
+
+    python benchmarks/compare_fills.py --images examples/photos --masks examples/masks \\
+        --checkpoint weights/inpainter-freeform-cats-128-l2.safetensors \\
+        --checkpoint weights/inpainter-freeform-cats-128.safetensors --out examples/first-look-cats.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ssl_ce.checkpoint import run_label
+from ssl_ce.data.folder import list_images
+from ssl_ce.data.images import load_image_any_size
+from ssl_ce.inpaint import inpaint_folder, mask_for, read_mask
+from ssl_ce.inpainters import CLASSICAL
+from ssl_ce.plots import save_image_table
+from ssl_ce.pretrained import ModelInpainter
+from ssl_ce.realism.measure import crop, hole_square
+
+REFERENCE = "opencv telea"
+
+
+def compare(checkpoints: list[Path], images: Path, masks: Path, out: Path) -> None:
+    photos = list_images(images)
+    originals = [load_image_any_size(p) for p in photos]
+    holes = [read_mask(mask_for(p, images, masks), o.shape[:2]) for p, o in zip(photos, originals, strict=True)]
+    holed = [np.where(h[..., None], np.uint8(128), o) for o, h in zip(originals, holes, strict=True)]
+    columns = {"input (hole grey)": holed,
+               REFERENCE: [CLASSICAL[REFERENCE](o, h) for o, h in zip(originals, holes, strict=True)]}
+    with tempfile.TemporaryDirectory() as tmp:
+        for checkpoint in checkpoints:
+            model = ModelInpainter(checkpoint, torch.device("cpu"))
+            name = run_label(checkpoint)  # two runs' checkpoint.safetensors get two columns
+            written = inpaint_folder(model, images, Path(tmp) / name, masks=masks, progress=False).written
+            columns[name] = [load_image_any_size(p) for p in written]
+    columns["original"] = originals
+    squares = [hole_square(hole, growth=2.0) for hole in holes]
+    cropped = {name: [crop(image, square) for image, square in zip(shown, squares, strict=True)]
+               for name, shown in columns.items()}
+    save_image_table(cropped, out, f"{images} with the holes of {masks}, cropped around each hole")
+    print(f"wrote {out}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=Path, required=True, help="A folder of photos of any size.")
+    parser.add_argument("--masks", type=Path, required=True, help="One mask per photo, by name (white = hole).")
+    parser.add_argument("--checkpoint", type=Path, action="append", required=True,
+                        help="An inpainter (export or checkpoint); give it once per model, in column order.")
+    parser.add_argument("--out", type=Path, required=True, help="The PNG to write.")
+    args = parser.parse_args()
+    compare(args.checkpoint, args.images, args.masks, args.out)
+
+
+if __name__ == "__main__":
+    main()
