@@ -18,16 +18,24 @@ def _figure(figsize: tuple[float, float], rows: int = 1, columns: int = 1, squee
     return fig, fig.subplots(rows, columns, squeeze=squeeze)
 
 
-def plot_loss_curves(metrics_csv: Path, png: Path, steps_per_epoch: int) -> None:
-    """One panel per loss against epochs (the paper's "error vs epochs"), raw and smoothed."""
+def plot_loss_curves(metrics_csv: Path, png: Path, steps_per_epoch: int, val_curve_csv: Path | None = None) -> None:
+    """One panel per loss against epochs (the paper's "error vs epochs"), raw and smoothed, and the val PSNR
+    measured at epoch ends where `val_curve_csv` holds it."""
     frame = pd.read_csv(metrics_csv)
     losses = [c for c in frame.columns if c in ("rec", "adv", "d_total", "ce", "train_acc", "rot_acc", "knn_top1")]
     if frame.empty or not losses:
         return
+    curve = pd.read_csv(val_curve_csv) if val_curve_csv is not None and val_curve_csv.exists() else None
     epochs = frame["step"] / max(1, steps_per_epoch)
     window = max(1, len(frame) // 50)
-    fig, axes = _figure((3.2 * len(losses), 2.8), 1, len(losses), squeeze=False)
-    for ax, name in zip(axes[0], losses, strict=True):
+    panels = len(losses) + (curve is not None)
+    fig, axes = _figure((3.2 * panels, 2.8), 1, panels, squeeze=False)
+    if curve is not None:
+        ax = axes[0][-1]
+        ax.plot(curve["step"] / max(1, steps_per_epoch), curve["val_psnr_db"], marker="o", ms=2.5, lw=1.2)
+        ax.set_title(f"val PSNR dB ({int(curve['images'].iloc[-1])} images, hole)")
+        ax.set_xlabel("epoch")
+    for ax, name in zip(axes[0], losses, strict=False):
         if name == "knn_top1":  # measured every train.knn_every steps: points, not a smoothed curve
             measured = frame[name].notna()
             ax.plot(epochs[measured], frame[name][measured], marker="o", lw=1.2)

@@ -30,6 +30,7 @@ def test_rotation_trains_a_four_way_head_and_is_no_inpainter(tmp_path: Path) -> 
     metrics = pd.read_csv(tmp_path / "run" / "metrics.csv")
     assert {"ce", "rot_acc"} <= set(metrics.columns) and metrics["rot_acc"].between(0, 1).all()
     assert metrics["ce"].iloc[0] == pytest.approx(np.log(4), abs=0.7)  # starts near chance over 4 rotations
+    assert not (tmp_path / "run" / "val_curve.csv").exists()  # no fill, so no val PSNR over epochs
     with pytest.raises(SslCeError, match="not an inpainter"):
         ModelInpainter(result.checkpoint, torch.device("cpu"))
 

@@ -86,6 +86,9 @@ def test_run_directory_holds_everything_a_user_needs(tmp_path: Path) -> None:
     assert load_config(out / "config.yaml") == tiny_config()
     info = (out / "run.json").read_text()
     assert '"seed": 0' in info and '"torch"' in info and '"device": "cpu"' in info
+    curve = pd.read_csv(out / "val_curve.csv")  # an inpainter's val PSNR at every epoch end
+    assert curve["epoch"].tolist() == [1, 2] and curve["step"].tolist() == [5, 10]
+    assert np.isfinite(curve["val_psnr_db"]).all() and (curve["images"] > 0).all()
 
 
 def test_epoch_end_every_marks_every_nth_epoch_and_the_last(tmp_path: Path) -> None:
@@ -136,6 +139,10 @@ def test_resume_continues_at_the_saved_step_with_the_same_state(tmp_path: Path) 
     full_rec = pd.read_csv(tmp_path / "full" / "metrics.csv")["rec"]
     split_rec = pd.read_csv(tmp_path / "split" / "metrics.csv")["rec"]
     assert ((full_rec - split_rec).abs() < 1e-5).all()
+    full_curve = pd.read_csv(tmp_path / "full" / "val_curve.csv").set_index("step")["val_psnr_db"]
+    split_curve = pd.read_csv(tmp_path / "split" / "val_curve.csv").set_index("step")["val_psnr_db"]
+    assert split_curve.index.tolist() == [3, 5, 8]  # the first segment's last step, then the resumed epoch ends
+    assert (split_curve.loc[[5, 8]] - full_curve.loc[[5, 8]]).abs().max() < 1e-3
     record = (tmp_path / "split" / "run.json").read_text()
     assert train(full, tmp_path / "split", resume=True, progress=False).train_seconds == result.train_seconds
     assert (tmp_path / "split" / "run.json").read_text() == record  # reusing a finished run adds no segment

@@ -34,7 +34,7 @@ from ssl_ce.config import RESUMABLE_CHANGES, Config, config_from_dict, recipe_ch
 from ssl_ce.data import build_dataset
 from ssl_ce.data.batches import Batch, epoch_batches, iterate, make_batch, place_training_images, step_rng
 from ssl_ce.errors import Interrupted, SslCeError
-from ssl_ce.methods import Method, build_method, output_region
+from ssl_ce.methods import Method, build_method, method_spec, output_region
 from ssl_ce.models import build_model, input_size
 from ssl_ce.provenance import environment
 from ssl_ce.runtime import (
@@ -49,7 +49,7 @@ from ssl_ce.runtime import (
 from ssl_ce.training.averaging import AVERAGED_NAME, WeightAverage, write_averaged
 from ssl_ce.training.knn_monitor import KnnMonitor
 from ssl_ce.training.optim import compile_modules, make_optimizers, restore_optimizer
-from ssl_ce.training.run_log import EpochPictures, StepLog, write_run_info
+from ssl_ce.training.run_log import VAL_CURVE_IMAGES, EpochPictures, StepLog, write_run_info
 from ssl_ce.training.schedule import average_due, epoch_end_due, set_learning_rates
 from ssl_ce.training.warm_start import init_from
 
@@ -149,8 +149,13 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
     grid_images, grid_labels = grid_set.batch(list(range(min(cfg.train.grid_images, len(grid_set)))))
     grid_batch = make_batch(grid_images, grid_labels, cfg, torch.Generator().manual_seed(cfg.train.seed), device,
                             train=False)
-    pictures = EpochPictures(out, cfg, unwrapped, grid_batch, autocast, steps_per_epoch, log.board) if ddp.main \
-        else None
+    curve_batch = None  # an inpainter's val PSNR over epochs: its own fixed images and holes
+    if method_spec(cfg).predicts == "hole":
+        curve_images, curve_labels = grid_set.batch(list(range(min(VAL_CURVE_IMAGES, len(grid_set)))))
+        curve_batch = make_batch(curve_images, curve_labels, cfg, torch.Generator().manual_seed(cfg.train.seed + 1),
+                                 device, train=False)
+    pictures = EpochPictures(out, cfg, unwrapped, grid_batch, autocast, steps_per_epoch, log.board, curve_batch,
+                             step) if ddp.main else None
 
     if not method.trains:  # random init: the initialised weights are the result
         if not resume:

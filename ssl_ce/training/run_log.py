@@ -18,6 +18,7 @@ from ssl_ce.checkpoint import CHECKPOINT_NAME
 from ssl_ce.config import Config
 from ssl_ce.data.batches import Batch, to_uint8
 from ssl_ce.errors import SslCeError
+from ssl_ce.evaluators.inpaint_metrics import mean_scores
 from ssl_ce.methods import Method, method_spec
 from ssl_ce.plots import plot_loss_curves, save_image_table, save_inpainting_grid
 from ssl_ce.training.health import CollapseMonitor, check_finite
@@ -142,20 +143,36 @@ class StepLog:
 
 class EpochPictures:
     """At a marked epoch end: the validation-image sample grid (samples/epoch_NNN.png, and TensorBoard) drawn by the
-    unwrapped nets, and the loss curves (loss_curve.png) redrawn from metrics.csv."""
+    unwrapped nets, an inpainter's val PSNR on a fixed set of validation images and holes (val_curve.csv: the
+    papers' "error against epochs" on held-out images, which the training losses are not), and the loss curves
+    (loss_curve.png) redrawn from metrics.csv and val_curve.csv."""
 
     def __init__(self, out: Path, cfg: Config, method: Method, grid_batch: Batch,
-                 autocast: contextlib.AbstractContextManager, steps_per_epoch: int, board=None) -> None:
+                 autocast: contextlib.AbstractContextManager, steps_per_epoch: int, board=None,
+                 curve_batch: Batch | None = None, resume_step: int = 0) -> None:
         self.out, self.cfg, self.method, self.grid_batch = out, cfg, method, grid_batch
         self.autocast, self.steps_per_epoch, self.board = autocast, steps_per_epoch, board
+        self.curve_batch = curve_batch
+        self.curve = MetricsLog(out / VAL_CURVE, resume_step)
         (out / "samples").mkdir(parents=True, exist_ok=True)
 
-    def __call__(self, epoch: int, step: int) -> None:
+    def _fills(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(masked input, fill) of `batch` by the generator in eval mode; None for a method that does not fill."""
         generator = self.method.generator
         generator.eval()
         with torch.no_grad(), self.autocast:
-            shown = self.method.sample(self.grid_batch, self.method.predict(self.grid_batch))
+            shown = self.method.sample(batch, self.method.predict(batch))
         generator.train()
+        return shown
+
+    def __call__(self, epoch: int, step: int) -> None:
+        shown = self._fills(self.grid_batch)
+        if shown is not None and self.curve_batch is not None:
+            filled = self._fills(self.curve_batch)[1]
+            holes = list(self.curve_batch.masks.hole[:, 0].bool().cpu().numpy())
+            scores = mean_scores(list(_uint8(self.curve_batch.images)), list(_uint8(filled)), holes)
+            self.curve.write([{"step": step, "epoch": epoch, "val_psnr_db": round(scores.psnr_db, 3),
+                               "images": len(holes)}])
         if shown is not None:
             png = self.out / "samples" / f"epoch_{epoch:03d}.png"
             what = method_spec(self.cfg).label(self.cfg)
@@ -166,7 +183,8 @@ class EpochPictures:
                 from PIL import Image
 
                 self.board.add_image("samples", np.asarray(Image.open(png).convert("RGB")), step, dataformats="HWC")
-        plot_loss_curves(self.out / "metrics.csv", self.out / "loss_curve.png", self.steps_per_epoch)
+        plot_loss_curves(self.out / "metrics.csv", self.out / "loss_curve.png", self.steps_per_epoch,
+                         self.out / VAL_CURVE)
 
     def _over_epochs(self, epoch: int, masked: torch.Tensor, filled: torch.Tensor) -> None:
         """samples/over_epochs.png: the same validation images filled at epochs 1, 2, 5, 10, 20, 50, ... and the
@@ -188,6 +206,8 @@ class EpochPictures:
 
 
 OVER_EPOCHS_IMAGES = 6
+VAL_CURVE = "val_curve.csv"
+VAL_CURVE_IMAGES = 64  # validation images (fixed holes) scored at every epoch end: about a second at 128 px
 
 
 def shown_at(epoch: int) -> bool:
