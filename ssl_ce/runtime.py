@@ -11,6 +11,7 @@ import platform
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
@@ -122,3 +123,13 @@ def keep_freed_memory() -> str:
     settings = ((_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, -1), (_M_ARENA_MAX, 1))
     applied = all(libc.mallopt(option, value) == 1 for option, value in settings)
     return "glibc, freed memory kept" if applied else "system (mallopt refused)"
+
+
+def resident_mb() -> float:
+    """This process's resident memory now (VmRSS), in MB; 0 where /proc is absent. A leak shows as growth
+    between two equal bursts of work."""
+    try:
+        status = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS")), 0.0)

@@ -276,3 +276,19 @@ def test_compare_fills_gives_every_model_its_own_column_through_ssl_ce_inpaint_s
         assert done.returncode == 0, done.stderr
         widths.append(Image.open(out).size[0])
     assert widths[1] > widths[0] * 1.1  # input, Telea, one column per model, original
+
+
+def test_demo_timing_measures_the_page_a_megapixel_fill_and_a_burst(tmp_path: Path) -> None:
+    run = train(tiny_config(train={"max_steps": 1}), tmp_path / "run", progress=False)
+    out = tmp_path / "demo_timing.md"
+    command = [sys.executable, str(REPO / "benchmarks" / "demo_timing.py"), "--checkpoint", str(run.checkpoint),
+               "--repeats", "2", "--requests", "4", "--threads", "2", "--out", str(out)]
+    done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert "--repeats 2 --requests 4 --threads 2" in text  # the command that re-makes it
+    figures = dict(line.strip("|").split(" | ")[:2] for line in text.splitlines() if line.startswith("| page")
+                   or line.startswith("| 1-Mpixel"))
+    medians = [float(value.split()[0]) for value in figures.values()]
+    assert len(medians) == 3 and all(m > 0 for m in medians)
+    assert "| 4 | 2 |" in text  # the burst's row: 4 requests from 2 threads, all answered

@@ -9,7 +9,6 @@ import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +19,7 @@ from ssl_ce.demo import server as demo_server
 from ssl_ce.demo.server import REFERENCE, DemoModels, DemoServer
 from ssl_ce.inpaint import fill_holes
 from ssl_ce.pretrained import ModelInpainter
+from ssl_ce.runtime import resident_mb
 from ssl_ce.training import train
 
 from .conftest import tiny_config
@@ -142,11 +142,6 @@ def test_exif_orientation_is_applied(server: DemoServer) -> None:
     assert status == 200 and Image.open(io.BytesIO(png)).size == (60, 90)
 
 
-def _rss_mb() -> float:
-    line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmRSS"))
-    return int(line.split()[1]) / 1024
-
-
 def test_a_burst_of_concurrent_requests_is_answered_right_with_nothing_mixed_up(server: DemoServer,
                                                                                 model: ModelInpainter) -> None:
     cases = [photo_and_hole(10 + i) for i in range(40)]
@@ -159,7 +154,7 @@ def test_a_burst_of_concurrent_requests_is_answered_right_with_nothing_mixed_up(
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one, range(40)))  # warm: allocator pools and caches fill once
-        before = _rss_mb()
+        before = resident_mb()
         answers = list(pool.map(one, range(40)))
     assert all(np.array_equal(a, e) for a, e in zip(answers, expected, strict=True))
-    assert _rss_mb() - before < 50  # flat: a second burst keeps nothing
+    assert resident_mb() - before < 50  # flat: a second burst keeps nothing
