@@ -2,7 +2,7 @@
 `ssl-ce inpaint`'s own path (`inpaint_folder`, so the grid shows what a user gets), OpenCV Telea for reference.
 Each photo is cropped to a square around its hole, twice the hole's extent, so the fills can be seen.
 
-    python benchmarks/compare_fills.py --images examples/photos --masks examples/masks \\
+    python benchmarks/compare_fills.py --images examples/photos --masks examples/masks --masks examples/masks-large \\
         --checkpoint weights/inpainter-freeform-cats-128-l2.safetensors \\
         --checkpoint weights/inpainter-freeform-cats-128.safetensors --out examples/first-look-cats.png
 """
@@ -28,31 +28,41 @@ from ssl_ce.realism.measure import crop, hole_square
 REFERENCE = "opencv telea"
 
 
-def compare(checkpoints: list[Path], images: Path, masks: Path, out: Path) -> None:
+def compare(checkpoints: list[Path], images: Path, mask_sets: list[Path], out: Path) -> None:
+    """One row per photo and mask set: the input with its hole, Telea, each model, the original."""
     photos = list_images(images)
     originals = [load_image_any_size(p) for p in photos]
-    holes = [read_mask(mask_for(p, images, masks), o.shape[:2]) for p, o in zip(photos, originals, strict=True)]
-    holed = [np.where(h[..., None], np.uint8(128), o) for o, h in zip(originals, holes, strict=True)]
-    columns = {"input (hole grey)": holed,
-               REFERENCE: [CLASSICAL[REFERENCE](o, h) for o, h in zip(originals, holes, strict=True)]}
+    columns: dict[str, list[np.ndarray]] = {}
+    squares = []
     with tempfile.TemporaryDirectory() as tmp:
-        for checkpoint in checkpoints:
-            model = ModelInpainter(checkpoint, torch.device("cpu"))
-            name = run_label(checkpoint)  # two runs' checkpoint.safetensors get two columns
-            written = inpaint_folder(model, images, Path(tmp) / name, masks=masks, progress=False).written
-            columns[name] = [load_image_any_size(p) for p in written]
-    columns["original"] = originals
-    squares = [hole_square(hole, growth=2.0) for hole in holes]
+        for masks in mask_sets:
+            holes = [read_mask(mask_for(p, images, masks), o.shape[:2]) for p, o in zip(photos, originals, strict=True)]
+            squares += [hole_square(hole, growth=2.0) for hole in holes]
+            shown = {"input (hole grey)": [np.where(h[..., None], np.uint8(128), o)
+                                           for o, h in zip(originals, holes, strict=True)],
+                     REFERENCE: [CLASSICAL[REFERENCE](o, h) for o, h in zip(originals, holes, strict=True)]}
+            for checkpoint in checkpoints:
+                name = run_label(checkpoint)  # two runs' checkpoint.safetensors get two columns
+                model = ModelInpainter(checkpoint, torch.device("cpu"))
+                written = inpaint_folder(model, images, Path(tmp) / masks.name / name, masks=masks,
+                                         progress=False).written
+                shown[name] = [load_image_any_size(p) for p in written]
+            shown["original"] = originals
+            for name, images_shown in shown.items():
+                columns.setdefault(name, []).extend(images_shown)
     cropped = {name: [crop(image, square) for image, square in zip(shown, squares, strict=True)]
                for name, shown in columns.items()}
-    save_image_table(cropped, out, f"{images} with the holes of {masks}, cropped around each hole")
+    sets = ", ".join(masks.name for masks in mask_sets)
+    save_image_table(cropped, out, f"{images.name}: holes of {sets}\n(cropped around each hole)")
     print(f"wrote {out}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=Path, required=True, help="A folder of photos of any size.")
-    parser.add_argument("--masks", type=Path, required=True, help="One mask per photo, by name (white = hole).")
+    parser.add_argument("--masks", type=Path, action="append", required=True,
+                        help="A folder of one mask per photo, by name (white = hole); each one given adds a row per "
+                             "photo.")
     parser.add_argument("--checkpoint", type=Path, action="append", required=True,
                         help="An inpainter (export or checkpoint); give it once per model, in column order.")
     parser.add_argument("--out", type=Path, required=True, help="The PNG to write.")

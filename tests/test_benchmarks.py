@@ -256,26 +256,30 @@ def test_throughput_measures_the_default_against_wave_2_s_in_a_fresh_process_and
     assert text.count("## small-32: ssl-ce default") == 2 and "| aten::" in text
 
 
-def test_compare_fills_gives_every_model_its_own_column_through_ssl_ce_inpaint_s_path(tmp_path: Path) -> None:
-    images, masks = tmp_path / "images", tmp_path / "masks"
+def test_compare_fills_gives_every_model_a_column_and_every_mask_set_a_row_per_photo(tmp_path: Path) -> None:
+    images = tmp_path / "images"
     write_images(images, 3, size=(48, 36))
-    masks.mkdir()
-    for path in images.iterdir():
-        hole = np.zeros((36, 48), dtype=np.uint8)
-        hole[10:20, 12:30] = 255
-        Image.fromarray(hole).save(masks / f"{path.stem}.png")
+    mask_sets = [tmp_path / "masks", tmp_path / "masks-large"]
+    for masks, (rows, cols) in zip(mask_sets, ((slice(10, 20), slice(12, 30)), (slice(4, 30), slice(6, 40))),
+                                   strict=True):
+        masks.mkdir()
+        for path in images.iterdir():
+            hole = np.zeros((36, 48), dtype=np.uint8)
+            hole[rows, cols] = 255
+            Image.fromarray(hole).save(masks / f"{path.stem}.png")
     runs = [train(tiny_config(train={"max_steps": 1, "seed": seed}), tmp_path / f"run{seed}", progress=False)
             for seed in (0, 1)]
-    widths = []
-    for count in (1, 2):  # the same file name in two runs must not share a column
-        out = tmp_path / f"grid{count}.png"
+    sizes = []
+    for models, sets in ((1, 1), (2, 1), (2, 2)):  # the same file name in two runs must not share a column
+        out = tmp_path / f"grid{models}{sets}.png"
         command = [sys.executable, str(REPO / "benchmarks" / "compare_fills.py"), "--images", str(images),
-                   "--masks", str(masks), "--out", str(out),
-                   *(arg for run in runs[:count] for arg in ("--checkpoint", str(run.checkpoint)))]
+                   "--out", str(out), *(arg for masks in mask_sets[:sets] for arg in ("--masks", str(masks))),
+                   *(arg for run in runs[:models] for arg in ("--checkpoint", str(run.checkpoint)))]
         done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
-        widths.append(Image.open(out).size[0])
-    assert widths[1] > widths[0] * 1.1  # input, Telea, one column per model, original
+        sizes.append(Image.open(out).size)
+    assert sizes[1][0] > sizes[0][0] * 1.1  # input, Telea, one column per model, original
+    assert sizes[2][1] > sizes[1][1] * 1.5  # a row per photo for each mask set
 
 
 def test_demo_timing_measures_the_page_a_megapixel_fill_and_a_burst(tmp_path: Path) -> None:
