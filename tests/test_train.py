@@ -334,3 +334,48 @@ def test_a_one_class_folder_turns_the_knn_monitor_off_with_a_one_line_note(tmp_p
     with pytest.warns(UserWarning, match=r"one class \(cat\), so a k-NN accuracy would mean nothing"):
         train(cfg, tmp_path / "run", progress=False)
     assert "knn_top1" not in pd.read_csv(tmp_path / "run" / "metrics.csv").dropna(axis=1, how="all")
+
+
+def test_freezing_the_adversary_in_the_generator_step_changes_no_number() -> None:
+    """train_step skips D's unused weight gradients in the G step; the step before that change, written out here,
+    must give the same losses and the same weights of both nets, bit for bit."""
+    from contextlib import nullcontext
+
+    from ssl_ce.training.loop import train_step
+    from ssl_ce.training.optim import make_optimizers
+
+    cfg = tiny_config(method={"adv_weight": 0.001})
+
+    def unfrozen_step(method, batch, optimizers, scaler, autocast):
+        pred = method.predict(batch)
+        losses = method.discriminator_losses(batch, pred)
+        optimizers["d"].zero_grad(set_to_none=True)
+        losses["d_total"].backward()
+        optimizers["d"].step()
+        losses.update(method.generator_losses(batch, pred))
+        optimizers["g"].zero_grad(set_to_none=True)
+        losses["g_total"].backward()  # also fills D's weight gradients, which nothing reads
+        optimizers["g"].step()
+        return {k: v.detach() for k, v in losses.items()}
+
+    runs = []
+    for step_fn in (train_step, unfrozen_step):
+        torch.manual_seed(0)
+        generator, discriminator = build_model(cfg.model, output_region(cfg, 32).size)
+        method = build_method(generator, discriminator, cfg, 0)
+        optimizers = make_optimizers(method, cfg, torch.device("cpu"))
+        data = build_dataset(cfg.data, "train", 32)
+        scaler = torch.amp.GradScaler("cpu", enabled=False)
+        losses = []
+        for step in range(4):
+            images, labels = data.batch(list(range(4 * step, 4 * step + 4)))
+            batch = make_batch(images, labels, cfg, torch.Generator().manual_seed(step), torch.device("cpu"),
+                               train=True)
+            torch.manual_seed(100 + step)  # dropout's draws, the same for both
+            losses.append({k: float(v) for k, v in step_fn(method, batch, optimizers, scaler, nullcontext()).items()})
+        weights = {**{f"g.{k}": v for k, v in generator.state_dict().items()},
+                   **{f"d.{k}": v for k, v in discriminator.state_dict().items()}}
+        assert all(p.requires_grad for p in discriminator.parameters())  # D trains again in its own step
+        runs.append((losses, weights))
+    assert "adv" in runs[0][0][0] and runs[0][0] == runs[1][0]
+    assert all(torch.equal(runs[0][1][k], runs[1][1][k]) for k in runs[0][1])

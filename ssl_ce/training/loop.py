@@ -217,13 +217,35 @@ def train_step(method: Method, batch: Batch, optimizers: dict[str, torch.optim.O
         optimizers["d"].zero_grad(set_to_none=True)
         scaler.scale(losses["d_total"]).backward()
         scaler.step(optimizers["d"])
-    with autocast:
-        losses.update(method.generator_losses(batch, pred))
-    optimizers["g"].zero_grad(set_to_none=True)
-    scaler.scale(losses["g_total"]).backward()
+    with adversary_frozen(method.discriminator):
+        with autocast:
+            losses.update(method.generator_losses(batch, pred))
+        optimizers["g"].zero_grad(set_to_none=True)
+        scaler.scale(losses["g_total"]).backward()
     scaler.step(optimizers["g"])
     scaler.update()
     return {k: v.detach() for k, v in losses.items()}
+
+
+@contextlib.contextmanager
+def adversary_frozen(discriminator: nn.Module | None) -> Iterator[None]:
+    """The generator step backpropagates through D to the prediction, but D's own weight gradients are never
+    used (D's next step starts from zero): without its weights requiring grad, that backward skips them, and
+    under DDP (no_sync) their all-reduce. Every number of the run stays the same."""
+    if discriminator is None:
+        yield
+        return
+    weights = [p for p in discriminator.parameters() if p.requires_grad]
+    no_sync = discriminator.no_sync() if isinstance(discriminator, nn.parallel.DistributedDataParallel) \
+        else contextlib.nullcontext()
+    for weight in weights:
+        weight.requires_grad_(False)
+    try:
+        with no_sync:
+            yield
+    finally:
+        for weight in weights:
+            weight.requires_grad_(True)
 
 
 def _check_start(cfg: Config, out: Path, resume: bool, device: torch.device) -> None:
