@@ -19,7 +19,8 @@ With `--score-test` the chosen model, the joint companion and the published 32-p
 the 1,126 test photos at their own 160 px against every classical inpainter;
 the rows are kept (runs/.../evaluations/), so running it again reads the same numbers back. Writes
 results/roads_inpainter.csv (every val row, and the test rows once scored, which `ssl-ce export` records in
-the exported file), .md, and the runs' loss curves and fills over epochs under results/roads_inpainter/
+the exported file), .md, and the runs' loss curves, val PSNR over epochs and fills over epochs under
+results/roads_inpainter/
 (roads_inpainter_freeform.* and results/roads_inpainter_freeform/ with `--mask freeform`).
 
     python benchmarks/roads_inpainter.py --data-root ../shared/data/roads [--score-test]
@@ -47,6 +48,7 @@ from ssl_ce.evaluators.inpaint_realism import AUTO_NET as REALISM_NET
 from ssl_ce.evaluators.records import evaluate_once
 from ssl_ce.report import train_or_resume
 from ssl_ce.results import markdown_table
+from ssl_ce.training.run_log import VAL_CURVE
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "roads-128"
@@ -124,8 +126,9 @@ def main() -> None:
     pictures = results / stem_name(args)
     pictures.mkdir(parents=True, exist_ok=True)
     for run in (base.out_dir, *(finish.out_dir for finish in finishes.values())):  # the paper's "over epochs"
-        for picture in ("loss_curve.png", "samples/over_epochs.png"):
-            shutil.copyfile(run / picture, pictures / f"{run.name}-{Path(picture).name}")
+        for picture in ("loss_curve.png", "samples/over_epochs.png", VAL_CURVE):
+            if (run / picture).exists():  # val_curve.csv: runs trained before it existed have none
+                shutil.copyfile(run / picture, pictures / f"{run.name}-{Path(picture).name}")
     write_tables(results, [*candidates, reference], chosen, joint, test_rows, args)
 
 

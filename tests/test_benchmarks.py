@@ -87,6 +87,7 @@ def test_roads_inpainter_chooses_on_val_and_scores_three_models_on_test_once(tmp
     assert set(test_rows["checkpoint"].dropna()) == {chosen_file, joint_file, published}  # and the classical
     assert {"opencv telea", "biharmonic (scikit-image)"} <= set(test_rows["inpainter"])
     assert len(list((results / "roads_inpainter").glob("*-over_epochs.png"))) == 3
+    assert len(list((results / "roads_inpainter").glob("*-val_curve.csv"))) == 3  # val PSNR against epochs
     for stage in ("l2-constant", "l2-cosine", "joint-cosine"):  # --shift reaches every stage's training
         assert yaml.safe_load((runs / stage / "config.yaml").read_text())["data"]["shift"] == 3
 
