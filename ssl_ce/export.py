@@ -24,7 +24,7 @@ from ssl_ce.pretrained import ModelInpainter, load_trained_encoder
 from ssl_ce.provenance import git_commit
 
 BENCHMARK_TABLES = ("feature_quality.csv", "features_*.csv", "inpainter_selection_*.csv",
-                    "roads_inpainter*.csv")  # benchmarks/ rows
+                    "roads_inpainter*.csv", "cats_inpainter*.csv")  # benchmarks/ rows
 NOT_RECORDED = {"checkpoint", "git_commit", "ssl_ce_version", "grid_png", "hyperparameters", "note", "method",
                 "model", "mask", "pretrain_data", "pretrain_steps", "trained_mask", "adv_weight", "seed"}
 
