@@ -10,10 +10,14 @@ centre mask, synthetic images) as:
   bf16 or fp16 autocast, fused Adam, torch.compile);
 - `ssl-ce default`: what `ssl-ce pretrain` does unless told otherwise (the TrainConfig defaults, and glibc told
   to keep freed memory: `ssl_ce.runtime.keep_freed_memory`);
-- `ssl-ce default (wave 2)`: the same step with glibc's malloc as it comes, as wave 2 trained, measured in a
-  fresh process (a process cannot undo the setting), so every run measures the new default against it.
+- `ssl-ce default, D weight grads in the G step`: the default without the generator step's frozen D
+  (`train_step(freeze_adversary=False)`), which computed D's unused weight gradients;
+- `ssl-ce default (wave 2)`: the same step with glibc's malloc as it comes and D's weight gradients in the G step,
+  as wave 2 trained, measured in a fresh process (a process cannot undo the allocator setting), so every run
+  measures the new default against it.
 
-Model FLOPs per step are counted once with torch's FlopCounterMode (forward + backward of both nets), so every
+Model FLOPs per step are counted once with torch's FlopCounterMode (forward + backward of both nets, the work
+the default step does: without the G step's unused D weight gradients, which wave 2 also computed), so every
 row shows its model FLOP/s and the fraction of this machine's measured matmul peak for its precision. Every
 variant is timed `--repeats` times (all variants, then all again), each time the median of `--steps` steps; a
 row gives the mean of those medians and their spread, and names the CPU or GPU, the commit and torch.
@@ -69,6 +73,12 @@ BATCH = {"small-32": 128, "paper-128": 64, "alexnet-227": 64}  # the batch each 
 SPEED_OPTIONS = ("precision", "channels_last", "fused_adam", "compile")
 OPTIONS_OFF = TrainConfig(precision="fp32", channels_last=False, compile=False, fused_adam=False)
 WAVE2 = "ssl-ce default (wave 2)"  # glibc's malloc as it comes: run in a process that never called mallopt
+UNFROZEN = "ssl-ce default, D weight grads in the G step"
+
+
+def freezes_adversary(label: str) -> bool:
+    """Whether a variant's G step skips D's weight gradients (all but the two that show the step without it)."""
+    return label not in (WAVE2, UNFROZEN)
 
 
 def matmul_peak(dtype: torch.dtype, device: torch.device, repeats: int = 5) -> float:
@@ -171,7 +181,7 @@ def measure(model: str, variant: Variant, device: torch.device, steps: int, warm
         if reference:
             reference_step(method, batch, optimizers, cfg)
         else:
-            losses = train_step(method, batch, optimizers, scaler, autocast)
+            losses = train_step(method, batch, optimizers, scaler, autocast, freezes_adversary(label))
             if step == warmup + steps - 1:
                 float(losses["g_total"])
         _sync(device)
@@ -188,14 +198,15 @@ def measure(model: str, variant: Variant, device: torch.device, steps: int, warm
 
 def profile(model: str, variant: Variant, device: torch.device, steps: int, top: int = 12) -> pd.DataFrame:
     """The ops taking most of the self CPU time of `steps` steps of one variant (after two warm-up steps)."""
-    _, train_cfg, matmul = variant
+    label, train_cfg, matmul = variant
     assert train_cfg is not None, "the reference step is not profiled"
     _, method, optimizers, scaler, autocast, batches = setup(model, train_cfg, device, matmul=matmul)
+    freeze = freezes_adversary(label)
     for step in range(2):
-        train_step(method, batches[step], optimizers, scaler, autocast)
+        train_step(method, batches[step], optimizers, scaler, autocast, freeze)
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
         for step in range(steps):
-            losses = train_step(method, batches[step % len(batches)], optimizers, scaler, autocast)
+            losses = train_step(method, batches[step % len(batches)], optimizers, scaler, autocast, freeze)
         float(losses["g_total"])
     events = prof.key_averages()
     total = sum(e.self_cpu_time_total for e in events)
@@ -263,7 +274,7 @@ def variants(device: torch.device) -> list[Variant]:
             ("+ torch.compile", dataclasses.replace(off, compile=True), False),
             (f"+ matmul + {fast.precision} + channels_last + fused Adam", fast, True),
             ("+ all of the above and compile", dataclasses.replace(fast, compile=True), True),
-            (WAVE2, TrainConfig(), True), ("ssl-ce default", TrainConfig(), True)]
+            (WAVE2, TrainConfig(), True), (UNFROZEN, TrainConfig(), True), ("ssl-ce default", TrainConfig(), True)]
 
 
 def main() -> None:

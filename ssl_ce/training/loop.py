@@ -206,8 +206,11 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
 
 
 def train_step(method: Method, batch: Batch, optimizers: dict[str, torch.optim.Optimizer],
-               scaler: torch.amp.GradScaler, autocast: contextlib.AbstractContextManager) -> dict[str, torch.Tensor]:
-    """Discriminator step on the current prediction, then generator step against the updated D (DCGAN order)."""
+               scaler: torch.amp.GradScaler, autocast: contextlib.AbstractContextManager,
+               freeze_adversary: bool = True) -> dict[str, torch.Tensor]:
+    """Discriminator step on the current prediction, then generator step against the updated D (DCGAN order).
+    `freeze_adversary` False computes D's unused weight gradients in the G step as wave 2 did (a benchmark's
+    baseline; the numbers are the same)."""
     with autocast:
         pred = method.predict(batch)
     losses: dict[str, torch.Tensor] = {}
@@ -217,7 +220,7 @@ def train_step(method: Method, batch: Batch, optimizers: dict[str, torch.optim.O
         optimizers["d"].zero_grad(set_to_none=True)
         scaler.scale(losses["d_total"]).backward()
         scaler.step(optimizers["d"])
-    with adversary_frozen(method.discriminator):
+    with adversary_frozen(method.discriminator if freeze_adversary else None):
         with autocast:
             losses.update(method.generator_losses(batch, pred))
         optimizers["g"].zero_grad(set_to_none=True)
