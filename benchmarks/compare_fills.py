@@ -32,24 +32,24 @@ def compare(checkpoints: list[Path], images: Path, mask_sets: list[Path], out: P
     """One row per photo and mask set: the input with its hole, Telea, each model, the original."""
     photos = list_images(images)
     originals = [load_image_any_size(p) for p in photos]
+    # each model loaded once; run_label gives two runs' checkpoint.safetensors two columns
+    models = {run_label(c): ModelInpainter(c, torch.device("cpu")) for c in checkpoints}
     columns: dict[str, list[np.ndarray]] = {}
     squares = []
     with tempfile.TemporaryDirectory() as tmp:
         for masks in mask_sets:
             holes = [read_mask(mask_for(p, images, masks), o.shape[:2]) for p, o in zip(photos, originals, strict=True)]
             squares += [hole_square(hole, growth=2.0) for hole in holes]
-            shown = {"input (hole grey)": [np.where(h[..., None], np.uint8(128), o)
-                                           for o, h in zip(originals, holes, strict=True)],
-                     REFERENCE: [CLASSICAL[REFERENCE](o, h) for o, h in zip(originals, holes, strict=True)]}
-            for checkpoint in checkpoints:
-                name = run_label(checkpoint)  # two runs' checkpoint.safetensors get two columns
-                model = ModelInpainter(checkpoint, torch.device("cpu"))
+            rows = {"input (hole grey)": [np.where(h[..., None], np.uint8(128), o)
+                                          for o, h in zip(originals, holes, strict=True)],
+                    REFERENCE: [CLASSICAL[REFERENCE](o, h) for o, h in zip(originals, holes, strict=True)]}
+            for name, model in models.items():
                 written = inpaint_folder(model, images, Path(tmp) / masks.name / name, masks=masks,
                                          progress=False).written
-                shown[name] = [load_image_any_size(p) for p in written]
-            shown["original"] = originals
-            for name, images_shown in shown.items():
-                columns.setdefault(name, []).extend(images_shown)
+                rows[name] = [load_image_any_size(p) for p in written]
+            rows["original"] = originals
+            for name, shown in rows.items():
+                columns.setdefault(name, []).extend(shown)
     cropped = {name: [crop(image, square) for image, square in zip(shown, squares, strict=True)]
                for name, shown in columns.items()}
     sets = ", ".join(masks.name for masks in mask_sets)

@@ -28,7 +28,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from ssl_ce.demo.server import DemoModels, DemoServer, offline_photos
+from ssl_ce.demo.server import HEADLESS_CHROMIUM_ARGS, DemoModels, DemoServer, offline_photos
 from ssl_ce.pretrained import ModelInpainter
 from ssl_ce.provenance import environment, machine_line
 from ssl_ce.results import markdown_table
@@ -74,12 +74,9 @@ def browser_seconds(server: DemoServer, repeats: int) -> list[float]:
     """From navigation to the model list on screen, in headless Debian Chromium (the browser test's flags)."""
     from playwright.sync_api import sync_playwright
 
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync",
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
     seconds = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=args)
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=HEADLESS_CHROMIUM_ARGS)
         for _ in range(repeats):
             page = browser.new_page()
             start = time.perf_counter()

@@ -19,16 +19,13 @@ import pytest
 import torch
 from PIL import Image
 
-from ssl_ce.demo.server import DemoModels, DemoServer, offline_photos
+from ssl_ce.demo.server import HEADLESS_CHROMIUM_ARGS, DemoModels, DemoServer, offline_photos
 from ssl_ce.pretrained import ModelInpainter
 from ssl_ce.training import train
 
 from .conftest import tiny_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 PUBLISHED = [WEIGHTS / "inpainter-freeform-roads-128.safetensors", WEIGHTS / "inpainter-center-roads-128.safetensors"]
 
@@ -62,7 +59,7 @@ def test_paint_a_stroke_fill_and_get_the_photo_back_changed_only_under_the_strok
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser extra)")
     requested: list[str] = []
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=HEADLESS_CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1100}, bypass_csp=True)  # for wait_for_function
         page.on("request", lambda r: requested.append(r.url))
         page.goto(server.url)

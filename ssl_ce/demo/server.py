@@ -41,6 +41,9 @@ MAX_PIXELS = 24_000_000  # per image; PIL refuses larger ones before decoding th
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
        "script-src 'self' 'unsafe-inline'")  # the page may load nothing from anywhere but this server
 REFERENCE = "opencv telea"  # the classical fill shown beside the models
+HEADLESS_CHROMIUM_ARGS = [  # a headless Debian Chromium on a machine with no network (the browser test, timings)
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
 class BadRequest(Exception):
