@@ -89,6 +89,13 @@ class ModelConfig:
     name: str = "small-32"  # a registered model (ssl_ce.registries.MODELS)
     bottleneck: int | None = None  # DCGAN-style nets: width of the bottleneck (None: the model's own)
     width_mult: float = 1.0  # DCGAN-style nets: scales the generator's conv widths (capacity for long runs)
+    # DCGAN-style nets: how the decoder doubles its size: the paper's 4x4 stride-2 transposed convolution, or
+    # the two usual cures for its checkerboard: nearest-neighbour resize then a 3x3 convolution, or a 3x3
+    # convolution to 4x the channels then a pixel shuffle (sub-pixel convolution, ICNR-initialised)
+    upsample: Literal["transposed", "resize-conv", "pixel-shuffle"] = "transposed"
+    # DCGAN-style nets: the discriminator's normalisation: batch norm (the paper's), or spectral norm on every
+    # convolution and no batch norm (Miyato et al. 2018), which bounds D's Lipschitz constant against blotches
+    d_norm: Literal["batch", "spectral"] = "batch"
     channel_wise_fc: bool = True  # alexnet-227: channel-wise FC (False: a full FC layer, as the paper avoids)
     pool_free: bool = False  # alexnet-227: strided convolutions instead of max-pooling
     dropout: float = 0.5  # alexnet-227: dropout after the channel-wise FC
@@ -243,7 +250,8 @@ def _check(ok: bool, key: str, message: str) -> None:
 
 def check_components(cfg: Config) -> None:
     """Every component name is registered, and the components accept the settings around them: a method
-    supports the loss asked of it, a model can be widened (a data source's own checks are DataConfig's)."""
+    supports the loss asked of it, a model takes the DCGAN-style options (a data source's own checks are
+    DataConfig's)."""
     for key, registry in ALL.items():
         section, _, field_name = key.partition(".")
         name = getattr(getattr(cfg, section), field_name)
@@ -251,9 +259,10 @@ def check_components(cfg: Config) -> None:
     method = METHODS.get(cfg.method.name)
     _check(cfg.method.rec_loss in method.rec_losses, "method.rec_loss",
            f"{cfg.method.rec_loss!r} is not a loss of method {cfg.method.name!r} ({', '.join(method.rec_losses)})")
-    scalable = [name for name, model in MODELS.items() if model.scalable]
-    _check(cfg.model.width_mult == 1.0 or cfg.model.name in scalable, "model.width_mult",
-           f"does not apply to model {cfg.model.name!r} (only to {', '.join(scalable)})")
+    dcgan = [name for name, model in MODELS.items() if model.dcgan]
+    for key, default in (("width_mult", 1.0), ("upsample", "transposed"), ("d_norm", "batch")):
+        _check(getattr(cfg.model, key) == default or cfg.model.name in dcgan, f"model.{key}",
+               f"does not apply to model {cfg.model.name!r} (only to {', '.join(dcgan)})")
 
 
 def source_options() -> set[str]:

@@ -33,6 +33,9 @@ def test_defaults_equal_the_quick_config() -> None:
     ({"method": {"name": "autoencoder", "rec_loss": "log-l2"}}, "method.rec_loss"),
     ({"method": {"rec_loss": "l1"}}, "method.rec_loss"),
     ({"model": {"name": "alexnet-227", "width_mult": 2.0}}, "model.width_mult"),
+    ({"model": {"name": "alexnet-227", "upsample": "resize-conv"}}, "model.upsample"),
+    ({"model": {"name": "alexnet-227", "d_norm": "spectral"}}, "model.d_norm"),
+    ({"model": {"upsample": "bilinear"}}, "model.upsample"),
 ])
 def test_bad_values_are_refused_naming_the_key(raw: dict, key: str) -> None:
     with pytest.raises(SslCeError, match=key.replace(".", r"\.").replace("'", "'?")):

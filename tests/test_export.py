@@ -142,3 +142,19 @@ def test_info_keeps_the_dirty_mark_of_a_run_from_uncommitted_code() -> None:
     commit = "0123456789abcdef0123456789abcdef01234567"
     assert short_commit(commit) == "0123456789ab"
     assert short_commit(commit + "+dirty") == "0123456789ab+dirty"
+
+
+@pytest.mark.parametrize("model", [{"upsample": "resize-conv", "d_norm": "spectral"}, {"upsample": "pixel-shuffle"}])
+def test_model_options_train_save_resume_and_export(model: dict, tmp_path: Path) -> None:
+    """Each DCGAN option trains, resumes from its checkpoint, and its export fills as the checkpoint does."""
+    cfg = tiny_config(model=model, train={"max_steps": 4, "checkpoint_every": 2})
+    checkpoint = train(cfg, tmp_path / "run", progress=False).checkpoint
+    resumed = train(tiny_config(model=model, train={"max_steps": 6, "checkpoint_every": 2}), tmp_path / "run",
+                    resume=True, progress=False)
+    assert resumed.step == 6
+    out = tmp_path / "inp.safetensors"
+    export_checkpoint(checkpoint, out, "inpainter", results_dir=tmp_path)
+    image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    mask = np.zeros((32, 32), bool)
+    mask[8:24, 8:24] = True
+    assert np.array_equal(load_inpainter(out)(image, mask), load_inpainter(checkpoint)(image, mask))

@@ -85,3 +85,37 @@ def test_alexnet_pool_free_replaces_pooling_with_strided_convs() -> None:
     strided = [m for m in layers if isinstance(m, nn.Conv2d) and m.stride == (2, 2)]
     assert [m.kernel_size for m in strided] == [(3, 3)] * 3
     assert generator.encoder(torch.randn(1, 3, 227, 227)).shape == (1, 256, 6, 6)
+
+
+@pytest.mark.parametrize("upsample", ["resize-conv", "pixel-shuffle"])
+def test_each_upsampling_doubles_without_transposed_convs_and_starts_free_of_checkerboard(upsample: str) -> None:
+    generator, _ = build_model(ModelConfig(name="small-32", bottleneck=64, upsample=upsample), 32)
+    assert not any(isinstance(m, nn.ConvTranspose2d) and m.stride == (2, 2) for m in generator.modules())
+    assert generator(torch.randn(2, 3, 32, 32)).shape == (2, 3, 32, 32)
+    last = generator.decoder.net[-2]  # the last doubling, before tanh: its output is a nearest-neighbour 2x
+    cin = next(m for m in last.modules() if isinstance(m, nn.Conv2d)).in_channels
+    x = torch.randn(1, cin, 8, 8)
+    y = last(x)
+    assert y.shape == (1, 3, 16, 16)
+    blocks = y.unflatten(2, (8, 2)).unflatten(4, (8, 2))  # (1, 3, 8, 2, 8, 2)
+    if upsample == "pixel-shuffle":  # ICNR: the 4 sub-pixels of every 2x2 block start equal
+        assert torch.allclose(blocks, blocks[:, :, :, :1, :, :1].expand_as(blocks))
+    assert y.std() > 0
+
+
+def test_spectral_norm_discriminator_has_unit_spectral_norms_and_no_batch_norm() -> None:
+    _, discriminator = build_model(ModelConfig(name="small-32", bottleneck=64, d_norm="spectral"), 16)
+    _, plain = build_model(ModelConfig(name="small-32", bottleneck=64), 16)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in discriminator.modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in plain.modules())
+    discriminator.train()
+    for _ in range(30):  # the power iteration converges over training forwards
+        discriminator(torch.randn(4, 3, 16, 16))
+    convs = [m for m in discriminator.modules() if isinstance(m, nn.Conv2d)]
+    sigmas = [torch.linalg.matrix_norm(m.weight.detach().flatten(1), ord=2).item() for m in convs]
+    assert len(sigmas) == sum(isinstance(m, nn.Conv2d) for m in plain.modules())
+    assert all(s == pytest.approx(1.0, abs=0.05) for s in sigmas)
+    raw = [torch.linalg.matrix_norm(m.parametrizations.weight.original.detach().flatten(1), ord=2).item()
+           for m in convs]
+    assert max(abs(r - 1.0) for r in raw) > 0.2  # the raw weights are not unit: the division does it
+

@@ -15,7 +15,7 @@ from torch import nn
 
 from ssl_ce.config import ModelConfig
 from ssl_ce.models.alexnet import AlexNetBridge, AlexNetDecoder, AlexNetEncoder
-from ssl_ce.models.dcgan import DCGANDecoder, DCGANEncoder, PatchDiscriminator, init_dcgan_weights
+from ssl_ce.models.dcgan import DCGANDecoder, DCGANEncoder, PatchDiscriminator, init_dcgan_weights, spectral_normalise
 from ssl_ce.registries import MODELS
 
 
@@ -41,21 +41,24 @@ Builder = Callable[[ModelConfig, int], tuple[Generator, nn.Module]]
 @dataclass(frozen=True)
 class ModelSpec:
     """A named architecture: its input side, how to build G and D for a predicted region of a given side, and
-    whether `model.width_mult` can widen it."""
+    whether it takes the DCGAN-style options (`model.width_mult`, `model.upsample`, `model.d_norm`)."""
 
     input_size: int
     build: Builder
-    scalable: bool = False
+    dcgan: bool = False
 
 
 def _dcgan(input_size: int, widths: tuple[int, ...], d_widths: tuple[int, ...], bottleneck: int) -> Builder:
     def build(cfg: ModelConfig, output_size: int) -> tuple[Generator, nn.Module]:
         g_widths = tuple(max(1, round(w * cfg.width_mult)) for w in widths)
         encoder = DCGANEncoder(input_size, g_widths, cfg.bottleneck or bottleneck)
-        decoder = DCGANDecoder(encoder.num_features, tuple(reversed(g_widths)), output_size)
-        generator, discriminator = Generator(encoder, decoder), PatchDiscriminator(output_size, d_widths)
+        decoder = DCGANDecoder(encoder.num_features, tuple(reversed(g_widths)), output_size, cfg.upsample)
+        generator = Generator(encoder, decoder)
+        discriminator = PatchDiscriminator(output_size, d_widths, batch_norm=cfg.d_norm == "batch")
         init_dcgan_weights(generator)
         init_dcgan_weights(discriminator)
+        if cfg.d_norm == "spectral":
+            spectral_normalise(discriminator)
         return generator, discriminator
 
     return build
@@ -69,9 +72,9 @@ def _alexnet(cfg: ModelConfig, output_size: int) -> tuple[Generator, nn.Module]:
     return generator, discriminator
 
 
-MODELS.register("small-32")(ModelSpec(32, _dcgan(32, (64, 128, 256), (64, 128, 256), 1024), scalable=True))
+MODELS.register("small-32")(ModelSpec(32, _dcgan(32, (64, 128, 256), (64, 128, 256), 1024), dcgan=True))
 MODELS.register("paper-128")(ModelSpec(128, _dcgan(128, (64, 64, 128, 256, 512), (64, 128, 256, 512), 4000),
-                                       scalable=True))
+                                       dcgan=True))
 MODELS.register("alexnet-227")(ModelSpec(227, _alexnet))
 
 
