@@ -22,21 +22,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from ssl_ce.config import load_config, parse_overrides
-from ssl_ce.evaluators.records import encoder_evaluations, evaluate_once
+from ssl_ce.config import parse_overrides
+from ssl_ce.evaluators.records import encoder_evaluations
 from ssl_ce.provenance import environment, machine_line
 from ssl_ce.report import BASELINES as TARGET_BASELINES
-from ssl_ce.report import (
-    TARGETS_HEADER,
-    feature_table,
-    feature_target_rows,
-    margins_table,
-    mean_std_table,
-    run_dir_name,
-    train_or_resume,
-)
+from ssl_ce.report import FEATURE_TARGET, LINEAR
 from ssl_ce.results import markdown_table
 from ssl_ce.runtime import resolve_device
+from ssl_ce.study import (
+    TARGETS_HEADER,
+    Scores,
+    Study,
+    command_line,
+    feature_table,
+    margins_table,
+    mean_std_table,
+    target_rows,
+    write_table,
+)
 from ssl_ce.training.knn_monitor import monitor_seconds
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,18 +57,15 @@ METHODS = {
 BASELINES = (*TARGET_BASELINES, "rotation")  # margins also against rotation, the stronger pretext task
 
 
-def score(checkpoint: Path, records: Path, args: argparse.Namespace) -> tuple[list[dict], float]:
-    """Linear probe (all labels, 100 per class), fine-tuning and k-NN rows of one encoder, and their seconds."""
-    rows, seconds = [], 0.0
+def score(scores: Scores, checkpoint: Path, tag: dict, args: argparse.Namespace) -> list[dict]:
+    """Linear probe (all labels, few per class), fine-tuning and k-NN rows of one encoder."""
+    rows = []
     for evaluator, options in encoder_evaluations((None, args.few_labels), args.finetune_labels,
                                                   args.finetune_epochs):
         # nn-retrieval draws a picture: under --results, not the repository's results/
         pictures = {"results_dir": args.results} if evaluator == "nn-retrieval" else {}
-        made, took = evaluate_once(records, evaluator, checkpoint, split=args.split, progress=False, **options,
-                                   **pictures)
-        rows += made
-        seconds += took
-    return rows, seconds
+        rows += scores(evaluator, checkpoint, tag, **options, **pictures)
+    return rows
 
 
 def knn_monitor_share(run: Path, pretrain_s: float) -> float:
@@ -101,30 +101,28 @@ def main() -> None:
     parser.add_argument("--runs", default=None, help="Run directories [default: runs/features_<dataset>].")
     parser.add_argument("--results", default=str(REPO / "results"))
     args = parser.parse_args()
+    command = command_line("benchmarks/feature_quality.py", parser, args,
+                           always=("dataset", "data_root", "epochs", "seeds", "split"), leave_out=("runs", "results"))
     args.finetune_labels = args.finetune_labels or FINETUNE_LABELS[args.dataset]
     if not set(args.one_seed) <= set(args.methods):
         parser.error(f"--one-seed: {', '.join(sorted(set(args.one_seed) - set(args.methods)))} not in --methods")
     config = args.config or DATASETS[args.dataset]
-    common = {"data.root": args.data_root, "train.epochs": args.epochs, **parse_overrides(args.sets)}
-    runs = Path(args.runs or REPO / "runs" / f"features_{args.dataset}")
-    results = Path(args.results)
-    classification, knn, timing = [], [], []
-    for name in args.methods:
-        for seed in args.seeds[:1] if name in args.one_seed else args.seeds:
-            cfg = load_config(config, {**common, **METHODS[name], "train.seed": seed})
-            result = train_or_resume(cfg, runs / f"{run_dir_name(name)}-seed{seed}", progress=False)
-            tag = {"name": name, "pretrain_seed": seed}
-            rows, eval_s = score(result.checkpoint, runs / "evaluations", args)
-            classification += [{**tag, **row} for row in rows if "protocol" in row]
-            knn += [{**tag, **row} for row in rows if row.get("features") == "encoder"]
-            pretrain_s = result.train_seconds or float("nan")
-            timing.append({**tag, "pretrain_s": round(pretrain_s, 1), "eval_s": round(eval_s, 1),
-                           "knn_monitor_pct": knn_monitor_share(result.out_dir, pretrain_s)})
-            print(f"{name:32s} seed {seed}: pretrain {pretrain_s / 60:.1f} min", flush=True)
-    per_seed = feature_table(classification, knn)
-    stem = results / f"features_{args.dataset}"
-    results.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(classification + knn).to_csv(stem.with_suffix(".csv"), index=False)
+    study = Study(config, {name: METHODS[name] for name in args.methods},
+                  Path(args.runs or REPO / "runs" / f"features_{args.dataset}"),
+                  {"data.root": args.data_root, "train.epochs": args.epochs, **parse_overrides(args.sets)},
+                  tuple(args.seeds), tuple(args.one_seed))
+    scores = Scores(study.folder / "evaluations", {"split": args.split, "progress": False})
+    rows, timing = [], []
+    for name, seed in study.pairs():
+        result, tag = study.train(name, seed), {"name": name, "pretrain_seed": seed}
+        before = scores.seconds
+        rows += score(scores, result.checkpoint, tag, args)
+        pretrain_s = result.train_seconds or float("nan")
+        timing.append({**tag, "pretrain_s": round(pretrain_s, 1), "eval_s": round(scores.seconds - before, 1),
+                       "knn_monitor_pct": knn_monitor_share(result.out_dir, pretrain_s)})
+        print(f"{name:32s} seed {seed}: pretrain {pretrain_s / 60:.1f} min", flush=True)
+    classification = [row for row in rows if "protocol" in row]
+    per_seed = feature_table(classification, [row for row in rows if row.get("features") == "encoder"])
     total_min = sum(t["pretrain_s"] + t["eval_s"] for t in timing) / 60  # over every session that worked on it
     ours = [n for n in ("context encoder (random region)", "context encoder (centre)") if n in args.methods]
     baselines = tuple(b for b in BASELINES if b in args.methods)
@@ -132,36 +130,23 @@ def main() -> None:
                       f"{markdown_table(margins_table(per_seed, n, baselines))}" for n in ours if baselines)
     judged = tuple(b for b in TARGET_BASELINES if b in args.methods)  # the target's baselines (not rotation)
     targets = "\n".join(["\n\n## Against the target", "", *TARGETS_HEADER,
-                          *(row for n in ours for row in feature_target_rows(per_seed, n, judged))]) \
+                          *(row for n in ours for row in target_rows(per_seed, n, judged, LINEAR, FEATURE_TARGET,
+                                                                     "points, linear probe"))]) \
         if ours and judged else ""
-
-    def given(flag: str) -> list[str]:
-        """`--flag value` when the value is not the parser's default, so the command re-makes the table."""
-        value = getattr(args, flag.replace("-", "_"))
-        return [] if value == parser.get_default(flag.replace("-", "_")) else [f"--{flag}", str(value)]
-
-    options = [*(["--config", args.config] if args.config else []), *(f"--set {item}" for item in args.sets),
-               *([] if args.methods == list(METHODS) else ["--methods", *(f'"{m}"' for m in args.methods)]),
-               *(["--one-seed", *(f'"{m}"' for m in args.one_seed)] if args.one_seed else []),
-               *given("few-labels"), *given("finetune-epochs"),
-               *([] if args.finetune_labels == FINETUNE_LABELS[args.dataset]
-                 else ["--finetune-labels", str(args.finetune_labels)])]
-    command = " ".join(["python benchmarks/feature_quality.py --dataset", args.dataset, "--data-root", args.data_root,
-                        "--epochs", str(args.epochs), "--seeds", *map(str, args.seeds), *options,
-                        "--split", args.split])
     one_seed = f" ({args.seeds[0]} alone for {', '.join(args.one_seed)})" if args.one_seed else ""
     finetune_labels = f"{args.finetune_labels} labels per class" if args.finetune_labels else "every training label"
-    stem.with_suffix(".md").write_text(
+    device = resolve_device(study.config_of(*next(study.pairs())).train.device)
+    write_table(Path(args.results) / f"features_{args.dataset}", rows, [
         f"# Feature quality on {args.dataset} (top-1 %, {args.split} split)\n\n"
         f"Budget: configs/{config}.yaml, {args.epochs} pretraining epochs per method, pretraining "
         f"seeds {', '.join(map(str, args.seeds))}{one_seed}; linear probe on frozen encoder features, fine-tuning "
         f"{args.finetune_epochs} epochs with {finetune_labels}, weighted k-NN (k = 20). Mean ± std over the "
         f"seeds. Whole run: {total_min:.0f} min of compute (pretraining and evaluation, summed over the sessions "
-        f"that made them). Table made on {machine_line(environment(resolve_device(cfg.train.device)))}."
+        f"that made them). Table made on {machine_line(environment(device))}."
         f"\n\n    {command}\n\n"
         f"{markdown_table(mean_std_table(per_seed))}{targets}{margins}\n\n"
-        f"## Time per run (s)\n\n{markdown_table(pd.DataFrame(timing).set_index('name'))}\n")
-    print(f"total {total_min:.1f} min; wrote {stem}.csv and {stem}.md")
+        f"## Time per run (s)\n\n{markdown_table(pd.DataFrame(timing).set_index('name'))}\n"])
+    print(f"total {total_min:.1f} min")
 
 
 if __name__ == "__main__":

@@ -25,15 +25,13 @@ sessions. About 67 s per epoch on the 2-core Intel Xeon (45,000 images of 32x32,
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from ssl_ce.config import load_config, parse_overrides
-from ssl_ce.evaluators.records import evaluate_once
-from ssl_ce.report import run_dir_name, train_or_resume
 from ssl_ce.results import markdown_table
+from ssl_ce.study import Scored, Scores, command_line, psnr, run_dir_name, test_section, train_or_resume, write_table
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "cifar10-inpainter"
@@ -46,17 +44,6 @@ RECIPES: dict[str, dict] = {
     "joint loss (the paper's adversarial weight 0.001)": {"method.adv_weight": 0.001},
     "log-L2 loss": {"method.rec_loss": "log-l2"},
 }
-
-
-@dataclass
-class Scored:
-    """One model scored on val: its name, the stage it comes from, the file, its options and its val row."""
-
-    name: str
-    stage: str
-    checkpoint: Path
-    flip_average: bool
-    row: dict
 
 
 def main() -> None:
@@ -73,14 +60,14 @@ def main() -> None:
     parser.add_argument("--score-test", action="store_true",
                         help="Score the chosen model once on the test split (after the choice is made on val).")
     args = parser.parse_args()
-    runs, records = Path(args.runs), Path(args.runs) / "evaluations"
+    runs = Path(args.runs)
+    scores = Scores(runs / "evaluations", {"mask": "center", "progress": False})
     common = {"train.seed": args.seed, **({"data.root": args.data_root} if args.data_root else {}),
               **parse_overrides(args.sets)}
 
     def val(name: str, stage: str, checkpoint: Path, flip: bool = False) -> Scored:
-        rows, _ = evaluate_once(records, "inpainting", checkpoint, mask="center", split="val", classical=False,
-                                flip_average=flip, results_dir=runs, progress=False)
-        return Scored(name, stage, checkpoint, flip, rows[0])
+        rows = scores("inpainting", checkpoint, split="val", classical=False, flip_average=flip, results_dir=runs)
+        return Scored(name, stage, checkpoint, rows[0], flip)
 
     recipes = []
     for name, change in RECIPES.items():
@@ -99,54 +86,27 @@ def main() -> None:
         finals += [val(best.name, stage, checkpoint, flip) for flip in (False, True)]
     chosen = max([best, *finals], key=psnr)
     scored = [*recipes, *finals]
-    print(f"chosen on val: {describe(chosen)}, {psnr(chosen):.2f} dB", flush=True)
+    print(f"chosen on val: {chosen.describe()}, {psnr(chosen):.2f} dB", flush=True)
 
-    test_rows = []
-    if args.score_test:
-        test_rows, _ = evaluate_once(records, "inpainting", chosen.checkpoint, mask="center", split="test",
-                                     classical=True, flip_average=chosen.flip_average,
-                                     results_dir=Path(args.results), progress=False)
-    write_tables(Path(args.results), scored, chosen, test_rows, args)
-
-
-def psnr(scored: Scored) -> float:
-    return float(scored.row["psnr_db"])
-
-
-def describe(scored: Scored) -> str:
-    return f"{scored.name}, stage {scored.stage}" + (", mirror-averaged" if scored.flip_average else "")
-
-
-def write_tables(results: Path, scored: list[Scored], chosen: Scored, test_rows: list[dict],
-                 args: argparse.Namespace) -> None:
-    """Every val row, and the test rows when scored, to CSV; the choice (and the test rows) to Markdown."""
-    results.mkdir(parents=True, exist_ok=True)
-    stem = results / f"inpainter_selection_{scored[0].row['eval_data']}"
-    tested = [{"candidate": chosen.name, "stage": "test, scored once", **row} for row in test_rows]
-    pd.DataFrame([*({"candidate": s.name, "stage": s.stage, **s.row} for s in scored), *tested]).to_csv(
-        stem.with_suffix(".csv"), index=False)  # ssl-ce export records the chosen file's rows from here
+    test_rows = scores("inpainting", chosen.checkpoint, split="test", classical=True,
+                       flip_average=chosen.flip_average, results_dir=Path(args.results)) if args.score_test else []
+    command = command_line("benchmarks/inpainter_selection.py", parser, args, always=("config", "recipe_epochs",
+                           "average_epochs", "seed"), leave_out=("runs", "results", "score_test"))
     table = pd.DataFrame({"stage": [s.stage for s in scored],
                           "mirror-averaged": ["yes" if s.flip_average else "no" for s in scored],
                           "val PSNR dB": [f"{psnr(s):.2f}" for s in scored],
                           "val L2 %": [f"{float(s.row['l2_pct']):.3f}" for s in scored]},
-                         index=[s.name for s in scored])
-    table.index.name = "recipe"
-    command = " ".join(["python benchmarks/inpainter_selection.py",
-                        *([f"--data-root {args.data_root}"] if args.data_root else []), f"--config {args.config}",
-                        f"--recipe-epochs {args.recipe_epochs} --average-epochs {args.average_epochs}",
-                        f"--seed {args.seed}", *(f"--set {item}" for item in args.sets)])
-    lines = ["# The centre inpainter's recipe, chosen on val", "",
-             f"The config `{args.config}` with one change per recipe, {args.recipe_epochs} epochs each (seed "
-             f"{args.seed}); the best continued {args.average_epochs} epochs at a constant rate with weight "
-             f"averaging. Every number in this table is on the {scored[0].row['images']} validation images (centre "
-             "holes, hole pixels, [0, 1]).", "", f"    {command}", "", markdown_table(table), "",
-             f"**Chosen on val:** {describe(chosen)} ({psnr(chosen):.2f} dB, `{chosen.checkpoint}`).", ""]
-    if test_rows:
-        test = pd.DataFrame(test_rows).set_index("inpainter")[["l1_pct", "l2_pct", "psnr_db", "ssim"]]
-        lines += ["## Test, scored once", "", f"All {test_rows[0]['images']} test images, the same holes for every "
-                  f"inpainter:", "", f"    {command} --score-test", "", markdown_table(test), ""]
-    stem.with_suffix(".md").write_text("\n".join(lines))
-    print(f"wrote {stem}.csv and {stem}.md")
+                         index=pd.Index([s.name for s in scored], name="recipe"))
+    write_table(Path(args.results) / f"inpainter_selection_{scored[0].row['eval_data']}", [  # export reads its rows
+        *(s.as_row() for s in scored), *({"candidate": chosen.name, "stage": "test, scored once", **row}
+                                          for row in test_rows)], [
+        "# The centre inpainter's recipe, chosen on val", "",
+        f"The config `{args.config}` with one change per recipe, {args.recipe_epochs} epochs each (seed "
+        f"{args.seed}); the best continued {args.average_epochs} epochs at a constant rate with weight "
+        f"averaging. Every number in this table is on the {scored[0].row['images']} validation images (centre "
+        "holes, hole pixels, [0, 1]).", "", f"    {command}", "", markdown_table(table), "",
+        f"**Chosen on val:** {chosen.describe()} ({psnr(chosen):.2f} dB, `{chosen.checkpoint}`).", "",
+        *test_section(test_rows, command, ", the same holes")])
 
 
 if __name__ == "__main__":

@@ -41,20 +41,26 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-from inpainter_selection import Scored, describe, psnr
 
 from ssl_ce.config import load_config, parse_overrides
-from ssl_ce.evaluators.inpaint_realism import AUTO_NET as REALISM_NET
-from ssl_ce.evaluators.records import evaluate_once
-from ssl_ce.report import train_or_resume
 from ssl_ce.results import markdown_table
+from ssl_ce.study import (
+    REFERENCE,
+    Scored,
+    Scores,
+    command_line,
+    psnr,
+    realism_columns,
+    test_section,
+    train_or_resume,
+    write_table,
+)
 from ssl_ce.training.run_log import VAL_CURVE
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "roads-128"
 PUBLISHED_32PX = REPO / "weights" / "inpainter-center-cifar10-small32.safetensors"
 L2, JOINT = {"method.adv_weight": 0.0}, {"method.adv_weight": 0.001}  # the config's rec weight stays 0.999
-REFERENCE = "reference"  # the stage of the published 32-px file's row, which is not a candidate
 
 
 def main() -> None:
@@ -83,7 +89,8 @@ def main() -> None:
     parser.add_argument("--score-test", action="store_true",
                         help="Score the chosen model once on the test split (after the choice is made on val).")
     args = parser.parse_args()
-    runs, records, results = Path(args.runs), Path(args.runs) / "evaluations", Path(args.results)
+    runs, results = Path(args.runs), Path(args.results)
+    scores = Scores(runs / "evaluations", {"mask": args.mask, "progress": False})
     common = {"model.bottleneck": args.bottleneck, "train.seed": args.seed, "data.shift": args.shift,
               "mask.type": args.mask,
               **({"data.root": args.data_root} if args.data_root else {}), **parse_overrides(args.sets)}
@@ -92,9 +99,8 @@ def main() -> None:
     images = str(base_cfg.data.root)  # every model fills the photos at their own size, as a user's would be
 
     def val(name: str, stage: str, checkpoint: Path) -> Scored:
-        rows, _ = evaluate_once(records, "inpainting", checkpoint, images=images, mask=args.mask, split="val",
-                                classical=False, results_dir=runs, progress=False)
-        return Scored(name, stage, checkpoint, False, rows[0])
+        rows = scores("inpainting", checkpoint, images=images, split="val", classical=False, results_dir=runs)
+        return Scored(name, stage, checkpoint, rows[0])
 
     base = train_or_resume(base_cfg, runs / "l2-constant", progress=False)
     candidates = [val("L2", "1: constant rate", base.checkpoint)]
@@ -107,29 +113,27 @@ def main() -> None:
         for stage, checkpoint in (("2: last weights", finishes[name].checkpoint),
                                   ("2: averaged", finishes[name].averaged)):
             candidates.append(val(name, stage, checkpoint))
-            print(f"{describe(candidates[-1]):32s} val PSNR {psnr(candidates[-1]):.2f} dB", flush=True)
+            print(f"{candidates[-1].describe():32s} val PSNR {psnr(candidates[-1]):.2f} dB", flush=True)
     reference = val("published 32-px CIFAR-10 inpainter", REFERENCE, PUBLISHED_32PX)
     chosen = max(candidates, key=psnr)
     joints = [c for c in candidates if c.name == "joint"]
-    joint = max(joints, key=psnr) if args.joint_by == "psnr" else min(joints, key=hole_kid)
-    print(f"chosen on val: {describe(chosen)}, {psnr(chosen):.2f} dB; the 32-px file {psnr(reference):.2f}",
+    joint = max(joints, key=psnr) if args.joint_by == "psnr" else min(joints, key=Scored.hole_kid)
+    print(f"chosen on val: {chosen.describe()}, {psnr(chosen):.2f} dB; the 32-px file {psnr(reference):.2f}",
           flush=True)
 
-    test_rows = []
-    if args.score_test:
-        test_rows, _ = evaluate_once(records, "inpainting", chosen.checkpoint, images=images, mask=args.mask,
-                                     split="test",
-                                     classical=True,
-                                     also=tuple(str(f) for f in (joint.checkpoint, PUBLISHED_32PX)
-                                                if f != chosen.checkpoint),
-                                     results_dir=results / stem_name(args), progress=False)
+    test_rows = scores("inpainting", chosen.checkpoint, images=images, split="test", classical=True,
+                       also=tuple(str(f) for f in (joint.checkpoint, PUBLISHED_32PX) if f != chosen.checkpoint),
+                       results_dir=results / stem_name(args)) if args.score_test else []
     pictures = results / stem_name(args)
     pictures.mkdir(parents=True, exist_ok=True)
     for run in (base.out_dir, *(finish.out_dir for finish in finishes.values())):  # the paper's "over epochs"
         for picture in ("loss_curve.png", "samples/over_epochs.png", VAL_CURVE):
             if (run / picture).exists():  # val_curve.csv: runs trained before it existed have none
                 shutil.copyfile(run / picture, pictures / f"{run.name}-{Path(picture).name}")
-    write_tables(results, [*candidates, reference], chosen, joint, test_rows, args)
+    write_tables(results, [*candidates, reference], chosen, joint, test_rows, args,
+                 command_line("benchmarks/roads_inpainter.py", parser, args, always=(
+                     "config", "base_epochs", "finish_epochs", "seed", "shift", "bottleneck"),
+                     leave_out=("runs", "results", "score_test")))
 
 
 def stem_name(args: argparse.Namespace) -> str:
@@ -137,69 +141,37 @@ def stem_name(args: argparse.Namespace) -> str:
     return args.name + ("" if args.mask == "center" else f"_{args.mask.replace('-', '_')}")
 
 
-def hole_kid(scored: Scored) -> float:
-    """The row's KID on the hole square (x1e3); a row without realism measures is never the most realistic."""
-    value = scored.row.get(f"kid_{REALISM_NET}_hole", "")
-    return float("inf") if value in ("", None) or pd.isna(value) else float(value)
-
-
-def realism_columns(rows: list[dict]) -> dict[str, list[str]]:
-    """KID (hole square and whole image, x1e3) and the high-frequency ratio, where the rows were measured."""
-    names = {"KID hole x1e3": f"kid_{REALISM_NET}_hole", "KID image x1e3": f"kid_{REALISM_NET}_image",
-             "HF ratio": "hf_ratio"}
-    measured = any(row.get(names["KID hole x1e3"], "") not in ("", None) for row in rows)
-    return {label: [str(row.get(key, "")) for row in rows] for label, key in names.items()} if measured else {}
-
-
 def averaged_epochs(args: argparse.Namespace) -> int:
     return max(1, args.finish_epochs // 2)
 
 
 def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Scored, test_rows: list[dict],
-                 args: argparse.Namespace) -> None:
+                 args: argparse.Namespace, command: str) -> None:
     """Every val row, and the test rows when scored, to CSV; the choice (and the test rows) to Markdown."""
-    stem = results / stem_name(args)
     names = {str(s.checkpoint): s.name for s in scored}  # the classical inpainters' rows name no checkpoint
     tested = [{"candidate": names.get(str(row.get("checkpoint")), ""), "stage": "test, scored once", **row}
               for row in test_rows]
-    pd.DataFrame([*({"candidate": s.name, "stage": s.stage, **s.row} for s in scored), *tested]).to_csv(
-        stem.with_suffix(".csv"), index=False)  # ssl-ce export records the chosen file's rows from here
-    realism = realism_columns([s.row for s in scored])
     table = pd.DataFrame({"stage": [s.stage for s in scored],
                           "val PSNR dB": [f"{psnr(s):.2f}" for s in scored],
                           "val SSIM": [f"{float(s.row['ssim']):.3f}" for s in scored],
                           "val L2 %": [f"{float(s.row['l2_pct']):.3f}" for s in scored],
-                          **{f"val {label}": values for label, values in realism.items()},
-                          "file": [f"`{s.checkpoint}`" for s in scored]}, index=[s.name for s in scored])
-    table.index.name = "loss"
-    command = " ".join(["python benchmarks/roads_inpainter.py",
-                        *([f"--data-root {args.data_root}"] if args.data_root else []),
-                        f"--config {args.config} --base-epochs {args.base_epochs}",
-                        f"--finish-epochs {args.finish_epochs} --seed {args.seed} --shift {args.shift}",
-                        f"--bottleneck {args.bottleneck}", *([f"--mask {args.mask}"] if args.mask != "center" else []),
-                        *([f"--name {args.name} --photos {args.photos}"] if args.name != "roads_inpainter" else []),
-                        *([f"--joint-by {args.joint_by}"] if args.joint_by != "psnr" else []),
-                        *(f"--set {item}" for item in args.sets)])
-    lines = [f"# The 128-px {args.photos} {args.mask} inpainter, chosen on val", "",
-             f"`{args.config}` with a {args.bottleneck}-d bottleneck and random training shifts of up to "
-             f"{args.shift} px: L2 at a constant rate for {args.base_epochs} "
-             f"epochs, then {args.finish_epochs} epochs on a cosine rate (generator averaged over the last "
-             f"{averaged_epochs(args)}) with L2 and with the joint loss. Every number in this table is on the "
-             f"{scored[0].row['images']} val images at their own size, {args.mask} holes, one pass (hole pixels, "
-             "[0, 1]).", "",
-             f"    {command}", "", markdown_table(table), "",
-             f"**Chosen on val:** {describe(chosen)} ({psnr(chosen):.2f} dB). The joint-loss companion in the "
-             f"pictures ({'highest val PSNR' if args.joint_by == 'psnr' else 'lowest val hole KID'} of its "
-             f"stages): {describe(joint)} ({psnr(joint):.2f} dB).", ""]
-    if test_rows:
-        test = pd.DataFrame(test_rows).set_index("inpainter")[["l1_pct", "l2_pct", "psnr_db", "ssim"]]
-        for label, values in realism_columns(test_rows).items():
-            test[label] = values
-        lines += ["## Test, scored once", "", f"All {test_rows[0]['images']} test images at their own size, one "
-                  f"pass, the same {args.mask} holes for every inpainter:", "", f"    {command} --score-test", "",
-                  markdown_table(test), ""]
-    stem.with_suffix(".md").write_text("\n".join(lines))
-    print(f"wrote {stem}.csv and {stem}.md")
+                          **{f"val {label}": values for label, values in realism_columns([s.row for s in scored]
+                                                                                          ).items()},
+                          "file": [f"`{s.checkpoint}`" for s in scored]},
+                         index=pd.Index([s.name for s in scored], name="loss"))
+    write_table(results / stem_name(args), [*(s.as_row() for s in scored), *tested], [  # export reads its rows
+        f"# The 128-px {args.photos} {args.mask} inpainter, chosen on val", "",
+        f"`{args.config}` with a {args.bottleneck}-d bottleneck and random training shifts of up to "
+        f"{args.shift} px: L2 at a constant rate for {args.base_epochs} "
+        f"epochs, then {args.finish_epochs} epochs on a cosine rate (generator averaged over the last "
+        f"{averaged_epochs(args)}) with L2 and with the joint loss. Every number in this table is on the "
+        f"{scored[0].row['images']} val images at their own size, {args.mask} holes, one pass (hole pixels, "
+        "[0, 1]).", "",
+        f"    {command}", "", markdown_table(table), "",
+        f"**Chosen on val:** {chosen.describe()} ({psnr(chosen):.2f} dB). The joint-loss companion in the "
+        f"pictures ({'highest val PSNR' if args.joint_by == 'psnr' else 'lowest val hole KID'} of its "
+        f"stages): {joint.describe()} ({psnr(joint):.2f} dB).", "",
+        *test_section(test_rows, command, f" at their own size, one pass, the same {args.mask} holes")])
 
 
 if __name__ == "__main__":

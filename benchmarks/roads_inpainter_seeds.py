@@ -19,10 +19,10 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from roads_inpainter import REFERENCE
 
 from ssl_ce.results import markdown_table
 from ssl_ce.stats import margin_over, summarise, verdict
+from ssl_ce.study import REFERENCE
 
 REPO = Path(__file__).resolve().parent.parent
 CHOSEN = "chosen on val"

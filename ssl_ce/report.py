@@ -20,17 +20,25 @@ from typing import Any
 import pandas as pd
 
 from ssl_ce import __version__
-from ssl_ce.checkpoint import CHECKPOINT_NAME
-from ssl_ce.config import Config, load_config, shipped_config
+from ssl_ce.config import shipped_config
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators.common import results_path
-from ssl_ce.evaluators.records import encoder_evaluations, evaluate_once
+from ssl_ce.evaluators.records import encoder_evaluations
 from ssl_ce.plots import plot_mask_matrix
 from ssl_ce.provenance import git_commit
 from ssl_ce.registries import EVALUATORS, MASKS, METHODS
 from ssl_ce.results import append_rows, markdown_table
-from ssl_ce.stats import margin, margin_over, summarise, verdict
-from ssl_ce.training import TrainResult, train
+from ssl_ce.stats import margin_over, summarise, verdict
+from ssl_ce.study import (
+    TARGETS_HEADER,
+    Scores,
+    Study,
+    feature_table,
+    margins_table,
+    mean_std_table,
+    run_dir_name,
+    target_rows,
+)
 
 # name in the tables -> config overrides
 RUNS: dict[str, dict[str, Any]] = {
@@ -84,16 +92,6 @@ BUDGETS = {
 }
 
 
-def run_dir_name(name: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in name).strip("-").replace("--", "-")
-
-
-def train_or_resume(cfg: Config, run: Path, progress: bool = True) -> TrainResult:
-    """Trains into `run`, or continues the run already there: an interrupted comparison picks up where it
-    stopped, and a finished run is kept as it is."""
-    return train(cfg, run, resume=(run / CHECKPOINT_NAME).exists(), progress=progress)
-
-
 def run_report(budget_name: str, out: Path, runs: Path, data_root: str | None, device: str = "auto",
                progress: bool = True, log: Callable[[str], None] = print) -> Path:
     """Runs everything and returns the path of the REPORT.md it wrote (tables and pictures beside it)."""
@@ -104,32 +102,22 @@ def run_report(budget_name: str, out: Path, runs: Path, data_root: str | None, d
     tables = out / f"report-{budget_name}"
     for csv in tables.glob("*.csv"):  # a report's tables describe one run of it, never an accumulation
         csv.unlink()
-    checkpoints: dict[tuple[str, int], Path] = {}
-    train_rows = []
-    for name, overrides in RUNS.items():
-        for seed in budget.seeds:
-            extra = {"data.root": data_root} if data_root else {}
-            cfg = load_config(shipped_config(budget.config), {**overrides, **extra, "train.epochs": budget.epochs,
-                                                              "train.seed": seed, "train.device": device,
-                                                              **budget.overrides})
-            run = runs / f"{run_dir_name(name)}-seed{seed}"
-            log(f"pretrain {name}, seed {seed} -> {run}")
-            result = train_or_resume(cfg, run, progress)
-            checkpoints[name, seed] = result.checkpoint
-            train_rows.append({"name": name, "seed": seed, "steps": result.step, "seconds": result.train_seconds,
-                               "loss_curve": run / "loss_curve.png"})
-
-    eval_seconds = 0.0
+    extra = {"data.root": data_root} if data_root else {}
+    study = Study(shipped_config(budget.config), RUNS, runs, seeds=budget.seeds,
+                  common={**extra, "train.epochs": budget.epochs, "train.device": device, **budget.overrides})
+    trained = study.train_all(progress, log)
+    checkpoints = {pair: result.checkpoint for pair, result in trained.items()}
+    train_rows = [{"name": name, "seed": seed, "steps": result.step, "seconds": result.train_seconds,
+                   "loss_curve": result.out_dir / "loss_curve.png"} for (name, seed), result in trained.items()]
+    scores = Scores(runs / "evaluations", {"results_dir": tables, "progress": progress, "device": device,
+                                           "split": "test"})
 
     def evaluate(evaluator_name: str, checkpoint: Path, name: str, **options: Any) -> list[dict[str, Any]]:
         """The evaluator's rows on test, appended to the report's table and tagged with the run's name (each
         row already carries its pretraining seed). Rows already made for these files and options are read back
         from `runs`, so an interrupted report neither repeats nor re-scores an evaluation."""
-        nonlocal eval_seconds
         evaluator = EVALUATORS.get(evaluator_name)
-        rows, seconds = evaluate_once(runs / "evaluations", evaluator_name, checkpoint, results_dir=tables,
-                                      progress=progress, device=device, split="test", **options)
-        eval_seconds += seconds
+        rows = scores(evaluator_name, checkpoint, **options)
         append_rows(results_path(tables, evaluator), evaluator.columns, rows)
         return [{"name": name, **row} for row in rows]
 
@@ -157,7 +145,7 @@ def run_report(budget_name: str, out: Path, runs: Path, data_root: str | None, d
                                          mask=mask, limit=budget.inpainting_images,
                                          also=(str(checkpoints[FEATURE_CE, first]),)))
     # the compute the report took, summed over every process that worked on it (runs and evaluations resume)
-    minutes = (sum(row["seconds"] or 0.0 for row in train_rows) + eval_seconds) / 60
+    minutes = (sum(row["seconds"] or 0.0 for row in train_rows) + scores.seconds) / 60
     return write_report(ReportRun(budget_name, budget, out, tables, minutes, data_root), rows)
 
 
@@ -220,7 +208,7 @@ def write_report(run: ReportRun, rows: ReportRows) -> Path:
               "network and scale.", "",
               markdown_table(mean_std_table(features, paper=PAPER_CLASSIFICATION)), ""]
     lines += ["### Margins of the context encoder (random region) over each baseline, points", "",
-              markdown_table(margins_table(features, FEATURE_CE)), ""]
+              markdown_table(margins_table(features, FEATURE_CE, BASELINES)), ""]
     lines += _context_section(rows.context, out)
     lines += _inpainting_section(rows.inpainting, out)
     lines += _mask_matrix_section(rows.mask_matrix, tables, out)
@@ -236,60 +224,14 @@ def write_report(run: ReportRun, rows: ReportRows) -> Path:
     return report
 
 
-def feature_table(classification: list[dict], knn: list[dict]) -> pd.DataFrame:
-    """One row per (encoder, seed), one column per protocol: top-1 %."""
-    frame = pd.DataFrame(classification)
-    frame["protocol"] = [f"{p} ({'all labels' if str(n) == 'all' else f'{n} labels/class'})"
-                         for p, n in zip(frame.protocol, frame.labels_per_class, strict=True)]
-    table = frame.pivot_table(index=["name", "pretrain_seed"], columns="protocol", values="top1_pct", sort=False)
-    table["k-NN (k=20)"] = pd.DataFrame(knn).set_index(["name", "pretrain_seed"])["top1_pct"].astype(float)
-    return table
-
-
 LINEAR = "linear (all labels)"
-
-
-def mean_std_table(per_seed: pd.DataFrame, paper: dict[str, float] | None = None) -> pd.DataFrame:
-    """Mean ± std over seeds of every column, one row per name."""
-    names = list(dict.fromkeys(per_seed.index.get_level_values(0)))
-    table = pd.DataFrame({column: [str(summarise(per_seed.loc[name, column].dropna().tolist())) for name in names]
-                          for column in per_seed.columns}, index=names)
-    if paper is not None:
-        table["paper: VOC 2007 cls. mAP"] = [f"{paper[n]:.1f}" if n in paper else "" for n in names]
-    table.index.name = "encoder"
-    return table
-
-
-def margins_table(per_seed: pd.DataFrame, ours: str, baselines: tuple[str, ...] = BASELINES) -> pd.DataFrame:
-    """`ours` minus each baseline in every column: the difference of means and its 95 % interval."""
-    table = pd.DataFrame({column: [str(margin(per_seed.loc[ours, column].tolist(), per_seed.loc[b, column].tolist()))
-                                   for b in baselines] for column in per_seed.columns},
-                         index=[f"minus {b}" for b in baselines])
-    table.index.name = ours
-    return table
-
-
-TARGETS_HEADER = ["A target is met when the whole 95 % interval of its margin clears it, missed when the interval "
-                  "lies below it, and not established when the interval straddles it.", "",
-                  "| target | margin (mean, 95 % interval) | verdict |", "|---|---|---|"]
-
-
-def feature_target_rows(per_seed: pd.DataFrame, ours: str, baselines: tuple[str, ...] = BASELINES) -> list[str]:
-    """Table rows (under TARGETS_HEADER): `ours` >= each baseline + FEATURE_TARGET linear-probe points, with the
-    margin over the pretraining seeds and its verdict."""
-    rows = []
-    for baseline in baselines:
-        m = margin(per_seed.loc[ours, LINEAR].tolist(), per_seed.loc[baseline, LINEAR].tolist())
-        rows.append(f"| {ours} >= {baseline} + {FEATURE_TARGET:g} points, linear probe | {m} | "
-                    f"{verdict(m, FEATURE_TARGET)} |")
-    return rows
 
 
 def _targets(features: pd.DataFrame, inpainting: list[dict]) -> list[str]:
     """The headline: each target, the margin that decides it and its interval, and the verdict."""
     lines = ["## Against the targets", "", *TARGETS_HEADER]
     for ce in (FEATURE_CE, INPAINTING_CE):
-        lines += feature_target_rows(features, ce)
+        lines += target_rows(features, ce, BASELINES, LINEAR, FEATURE_TARGET, "points, linear probe")
     psnr, classical = _inpainting_psnr(inpainting)
     best = max(classical, key=classical.get)
     m = margin_over(psnr[INPAINTING_CE], classical[best])

@@ -135,7 +135,7 @@ def test_feature_quality_tables_every_method_and_seed_and_never_scores_twice(tmp
     assert sorted(scores.index) == [("autoencoder", 0), *((m, s) for m in sorted(methods)[1:] for s in (0, 1))]
     assert (scores == 4).all()  # linear probe (all labels, 4 per class), fine-tuning, k-NN
     report = (results / "features_roads.md").read_text()
-    for option in ('--one-seed "autoencoder"', "--few-labels 4", "--set data.source=folder", "--finetune-epochs 1"):
+    for option in ("--one-seed autoencoder", "--few-labels 4", "--set data.source=folder", "--finetune-epochs 1"):
         assert option in report  # the command written beside the table re-makes it
     margins = _markdown_rows(report.split("minus each baseline (95 % interval)")[1])
     assert [cells[0] for cells in margins] == ["minus autoencoder", "minus random init"]

@@ -297,7 +297,7 @@ def test_a_resume_or_a_reuse_that_changes_the_recipe_is_refused_naming_the_keys(
     from click.testing import CliRunner
 
     from ssl_ce.cli import cli
-    from ssl_ce.report import train_or_resume
+    from ssl_ce.study import train_or_resume
 
     out = tmp_path / "run"
     train(tiny_config(train={"max_steps": 2}), out, progress=False)
