@@ -113,3 +113,12 @@ def test_roads_val_is_carved_from_train_and_test_is_untouched() -> None:
     files = {split: {p.resolve() for p in split_files(root, split)[1]} for split in SPLITS}
     assert len(files["test"]) == 1126 and len(files["train"]) + len(files["val"]) == 4151
     assert 400 <= len(files["val"]) <= 430 and not files["train"] & files["val"]
+
+
+def test_every_built_in_evaluators_cli_options_are_its_options_fields_with_their_defaults() -> None:
+    """Options are declared once (ssl_ce.evaluators.common.option): the CLI is built from the dataclass."""
+    for name in ("classification", "nn-retrieval", "inpainting"):
+        evaluator = EVALUATORS.get(name)
+        fields = {f.name: f.default for f in dataclasses.fields(evaluator.options)}
+        assert {p.name: p.default for p in evaluator.params} == fields, name
+        assert all(p.help for p in evaluator.params), name

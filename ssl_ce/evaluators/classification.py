@@ -13,13 +13,15 @@ import torch
 from ssl_ce.data import build_dataset
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators.common import (
+    DataOptions,
     Evaluator,
-    data_options,
+    device_option,
     eval_data_config,
     feature_key,
+    option,
     pretraining_columns,
     register,
-    run_options,
+    seed_option,
     split_option,
 )
 from ssl_ce.evaluators.features import cached_features, layer_module
@@ -35,16 +37,15 @@ COLUMNS = ["method", "checkpoint", "model", "mask", "pretrain_data", "pretrain_s
 
 
 @dataclass(frozen=True)
-class ClassificationOptions:
-    dataset: str | None = None
-    data_root: str | None = None
-    protocol: str = "both"  # linear, finetune or both
-    layer: str | None = None
-    labels_per_class: int | None = None
-    finetune_epochs: int = 5
-    split: str = "val"  # the split scored; the probe and the fine-tune train on the train split
-    seed: int = 0
-    device: str = "auto"
+class ClassificationOptions(DataOptions):
+    protocol: str = option("both", "linear: a probe on frozen features; finetune: the whole encoder trained end to "
+                           "end; both.", type=click.Choice(["linear", "finetune", "both"]))
+    layer: str | None = option(None, "Encoder layer for the linear probe, e.g. conv3 [default: encoder output].")
+    labels_per_class: int | None = option(None, "Use only N labelled training images per class.", type=int)
+    finetune_epochs: int = option(5, "Epochs of fine-tuning.")
+    split: str = split_option()  # the split scored; the probe and the fine-tune train on the train split
+    seed: int = seed_option()
+    device: str = device_option()
 
 
 def labelled_subset(labels: torch.Tensor, per_class: int | None, seed: int) -> torch.Tensor:
@@ -122,14 +123,4 @@ CLASSIFICATION = register(Evaluator(
     columns=COLUMNS,
     run=run_classification,
     options=ClassificationOptions,
-    params=[
-        *data_options(),
-        click.Option(["--protocol"], type=click.Choice(["linear", "finetune", "both"]), default="both",
-                     show_default=True),
-        click.Option(["--layer"], help="Encoder layer for the linear probe, e.g. conv3 [default: encoder output]."),
-        click.Option(["--labels-per-class"], type=int, help="Use only N labelled training images per class."),
-        click.Option(["--finetune-epochs"], type=int, default=5, show_default=True),
-        split_option(),
-        *run_options(),
-    ],
 ))

@@ -28,6 +28,7 @@ class Evaluator:
 
     `run(checkpoint, options, results_dir, progress)` gets `options` as an instance of the `options` dataclass,
     built from the CLI's `params` (one click option per field) or from keyword arguments: `evaluator(path, k=5)`.
+    Without `params`, they are built from the dataclass's fields (`option`), so each is declared once.
     """
 
     name: str
@@ -36,7 +37,11 @@ class Evaluator:
     columns: list[str]
     run: Callable[[Path, Any, str, bool], list[dict[str, Any]]]
     options: type = NoOptions
-    params: list[click.Parameter] = field(default_factory=list)
+    params: list[click.Parameter] | None = None
+
+    def __post_init__(self) -> None:
+        if self.params is None:
+            object.__setattr__(self, "params", cli_options(self.options))
 
     def __call__(self, checkpoint: str | Path, results_dir: str | Path = "results", progress: bool = True,
                  **options: Any) -> list[dict[str, Any]]:
@@ -92,30 +97,49 @@ class RegistryChoice(click.Choice):
         return iter(self.choices)
 
 
-def data_options() -> list[click.Parameter]:
-    """--dataset and --data-root, shared by the evaluators that read a dataset."""
-    return [
-        click.Option(["--dataset"], type=RegistryChoice(DATASETS),
-                     help="Evaluation data [default: the checkpoint's pretraining data]."),
-        click.Option(["--data-root"], type=click.Path(), help="cifar10: folder holding cifar-10-batches-py; "
-                     "folder: an image folder (class sub-folders give labels)."),
-    ]
+def option(default: Any = None, help: str | None = None, **click_settings: Any) -> Any:
+    """One evaluator option declared once, as a field of its options dataclass: the default serves the Python
+    call and the CLI's `--field-name`; the help and click's settings (type, names, is_flag, multiple) the CLI."""
+    return field(default=default, metadata={"help": help, "click": click_settings})
 
 
-def run_options() -> list[click.Parameter]:
-    """--seed and --device, shared by every evaluator."""
-    return [click.Option(["--seed"], type=int, default=0, show_default=True),
-            click.Option(["--device"], default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")]
+def cli_options(options: type) -> list[click.Parameter]:
+    """One click option per field of an options dataclass, bound to the field's name, with its default."""
+    params = []
+    for f in fields(options):
+        settings = dict(f.metadata.get("click", {}))
+        names = settings.pop("names", [f"--{f.name.replace('_', '-')}"])
+        shown = f.default is not None and f.default is not False and f.default != ()  # 0 is a default to show
+        params.append(click.Option([f.name, *names], default=f.default, help=f.metadata.get("help"),
+                                   show_default=shown, **settings))
+    return params
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """--dataset and --data-root, for the evaluators that read a dataset."""
+
+    dataset: str | None = option(None, "Evaluation data [default: the checkpoint's pretraining data].",
+                                 type=RegistryChoice(DATASETS))
+    data_root: str | None = option(None, "cifar10: folder holding cifar-10-batches-py; folder: an image folder "
+                                   "(class sub-folders give labels).", type=click.Path())
 
 
 SCORED_SPLITS = ("val", "test")  # what an evaluator scores; train images are what the probes and galleries use
 
 
-def split_option(choices: Sequence[str] = SCORED_SPLITS, extra_help: str = "") -> click.Option:
-    """--split, default val: every choice is made on val; test is scored once, by the report's recipe."""
-    return click.Option(["--split"], type=click.Choice(list(choices)), default="val", show_default=True,
-                        help="The split scored: val for every choice (recipes, checkpoints, settings), test once, "
-                             f"for the reported numbers{extra_help}.")
+def split_option(choices: Sequence[str] = SCORED_SPLITS, extra_help: str = "") -> Any:
+    """The `split` field, default val: every choice is made on val; test is scored once, for the reports."""
+    return option("val", "The split scored: val for every choice (recipes, checkpoints, settings), test once, for "
+                  f"the reported numbers{extra_help}.", type=click.Choice(list(choices)))
+
+
+def seed_option() -> Any:
+    return option(0, "The evaluation's own randomness (subsets, probes).")
+
+
+def device_option() -> Any:
+    return option("auto", "auto, cpu, cuda or cuda:N.")
 
 
 def feature_key(data: DataConfig, size: int, split: str) -> str:

@@ -28,13 +28,15 @@ from ssl_ce.data.images import load_image_any_size
 from ssl_ce.data.masks import make_holes
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators.common import (
+    DataOptions,
     Evaluator,
     RegistryChoice,
-    data_options,
+    device_option,
     eval_data_config,
+    option,
     register,
-    run_options,
     sample_indices,
+    seed_option,
     split_option,
 )
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB, mean_scores
@@ -58,20 +60,28 @@ GRID_ROWS = 6
 
 
 @dataclass(frozen=True)
-class InpaintingOptions:
-    dataset: str | None = None
-    data_root: str | None = None
-    images: str | None = None  # a folder of images of any size instead of a dataset (its --split with train/)
-    mask: str = "center"
-    limit: int | None = None  # score this many random images of the split (None: all of it)
-    also: tuple[str, ...] = ()  # more checkpoints in the same table
-    classical: bool = True
-    flip_average: bool = False
-    split: str = "val"  # val, test, or train (its gap to val is the inpainter's over-fitting)
-    seed: int = 0
-    device: str = "auto"
-    realism: str = "auto"  # the feature network of the KID columns (auto: MobileNet-v1 where available)
-    realism_model: str | None = None  # its file, if not in a default place
+class InpaintingOptions(DataOptions):
+    images: str | None = option(None, "A folder of images scored at their own size instead of a dataset; with "
+                                "train/ (and test/) sub-folders, the files of --split by the folder rules.",
+                                type=click.Path())
+    mask: str = option("center", "Holes to fill (the same for every inpainter).", type=RegistryChoice(MASKS))
+    limit: int | None = option(None, "Score N random images of the split, for a quick look [default: the whole "
+                               "split].", type=int)
+    also: tuple[str, ...] = option((), "More checkpoints in the same table (e.g. an adv_weight 0 model); "
+                                   "repeatable.", multiple=True, type=click.Path(dir_okay=False))
+    classical: bool = option(True, "Include the classical inpainters and NN-inpainting.",
+                             names=["--classical/--no-classical"])
+    flip_average: bool = option(False, "Average each network's fill with its fill of the mirrored image (2x "
+                                "compute).", is_flag=True)
+    split: str = split_option(("val", "test", "train"), "; train measures over-fitting (its gap to val)")
+    seed: int = seed_option()
+    device: str = device_option()
+    realism: str = option("auto", "The network of the KID/FID columns (x10^3, against real train photos, on the "
+                          "hole's square and the whole image): mnv1 = MobileNet-v1 ImageNet (offline; auto uses "
+                          "it where its file is found), inception = the standard FID network (torch-fidelity, needs "
+                          "its weights), none = PSNR and SSIM only.", type=click.Choice(REALISM_CHOICES))
+    realism_model: str | None = option(None, "The realism network's file [default: $SSL_CE_MNV1, "
+                                       "../shared/models/, ~/.cache/ssl-ce/].", type=click.Path(dir_okay=False))
 
 
 def folder_gallery(images: Path, originals: list[np.ndarray]) -> torch.Tensor | None:
@@ -216,29 +226,4 @@ INPAINTING = register(Evaluator(
     columns=COLUMNS,
     run=run_inpainting,
     options=InpaintingOptions,
-    params=[
-        *data_options(),
-        click.Option(["--images"], type=click.Path(), help="A folder of images scored at their own size instead of a "
-                     "dataset; with train/ (and test/) sub-folders, the files of --split by the folder rules."),
-        click.Option(["--mask"], type=RegistryChoice(MASKS), default="center",
-                     show_default=True, help="Holes to fill (the same for every inpainter)."),
-        click.Option(["--limit"], type=int, help="Score N random images of the split, for a quick look "
-                     "[default: the whole split]."),
-        click.Option(["--also"], multiple=True, type=click.Path(dir_okay=False),
-                     help="More checkpoints in the same table (e.g. an adv_weight 0 model); repeatable."),
-        click.Option(["--classical/--no-classical"], default=True, show_default=True,
-                     help="Include the classical inpainters and NN-inpainting."),
-        split_option(("val", "test", "train"), "; train measures over-fitting (its gap to val)"),
-        click.Option(["--realism"], type=click.Choice(REALISM_CHOICES), default="auto", show_default=True,
-                     help="The network of the KID/FID columns (x10^3, against real train photos, on the hole's "
-                          "square and the whole image): mnv1 = MobileNet-v1 ImageNet (offline; auto uses it "
-                          "where its file is found), inception = the standard FID network (torch-fidelity, "
-                          "needs its weights), none = PSNR and SSIM only."),
-        click.Option(["--realism-model"], type=click.Path(dir_okay=False),
-                     help="The realism network's file [default: $SSL_CE_MNV1, ../shared/models/, "
-                          "~/.cache/ssl-ce/]."),
-        click.Option(["--flip-average"], is_flag=True,
-                     help="Average each network's fill with its fill of the mirrored image (2x compute)."),
-        *run_options(),
-    ],
 ))

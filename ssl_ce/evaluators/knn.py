@@ -16,6 +16,8 @@ import faiss
 import numpy as np
 import torch
 
+K, TEMPERATURE = 20, 0.07  # DINO's weighted k-NN protocol: the evaluator's defaults and the training monitor's
+
 INDEX_KINDS = ("flat", "ivf", "hnsw", "pca")
 
 
@@ -77,7 +79,7 @@ def search(index: faiss.Index, queries: np.ndarray, k: int, batch: int = 4096) -
 
 
 def weighted_knn_predict(sims: np.ndarray, ids: np.ndarray, gallery_labels: np.ndarray, num_classes: int,
-                         temperature: float = 0.07) -> np.ndarray:
+                         temperature: float = TEMPERATURE) -> np.ndarray:
     """DINO's weighted vote: each neighbour adds exp(similarity / T) to its class; returns class scores."""
     weights = np.exp(sims.astype(np.float64) / temperature)
     votes = np.zeros((len(sims), num_classes))

@@ -26,21 +26,25 @@ from ssl_ce.data.datasets import ImageDataset, all_images
 from ssl_ce.data.masks import make_masks
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators.common import (
+    DataOptions,
     Evaluator,
-    data_options,
+    device_option,
     eval_data_config,
     feature_key,
+    option,
     pretraining_columns,
     register,
-    run_options,
     sample_indices,
+    seed_option,
     split_option,
 )
 from ssl_ce.evaluators.features import cached_features
 from ssl_ce.evaluators.inpaint_metrics import PSNR_CAP_DB
 from ssl_ce.evaluators.knn import (
     INDEX_KINDS,
+    TEMPERATURE,
     IndexSettings,
+    K,
     build_index,
     normalise,
     precision_at_k,
@@ -86,20 +90,20 @@ def timed_search(gallery: np.ndarray, queries: np.ndarray, kind: str, k: int,
 
 
 @dataclass(frozen=True)
-class RetrievalOptions:
-    dataset: str | None = None
-    data_root: str | None = None
-    mode: str = "knn"  # knn or context
-    index: str = "flat"
-    k: int = 20
-    temperature: float = 0.07
-    queries: int | None = None  # N random images of the scored split as queries (None: all)
-    nlist: int | None = None
-    nprobe: int = 16
-    pca_dim: int = 128
-    split: str = "val"  # the queries' split; the gallery is the train split
-    seed: int = 0
-    device: str = "auto"
+class RetrievalOptions(DataOptions):
+    mode: str = option("knn", "knn: weighted k-NN accuracy and precision@k; context: NN-inpainting of the centre.",
+                       type=click.Choice(["knn", "context"]))
+    index: str = option("flat", "flat is exact; ivf, hnsw and pca (PCA search + exact re-ranking) are approximate "
+                        "(recall@k reported).", type=click.Choice(list(INDEX_KINDS)))
+    k: int = option(K, "Neighbours per query.", names=["-k"])
+    temperature: float = option(TEMPERATURE, "k-NN vote temperature.")
+    queries: int | None = option(None, "Use N random images of the split as queries [default: all].", type=int)
+    nlist: int | None = option(None, "ivf: clusters [default: about 4 sqrt(gallery)].", type=int)
+    nprobe: int = option(16, "ivf: clusters searched.")
+    pca_dim: int = option(128, "pca: dimensions of the coarse search.")
+    split: str = split_option()  # the queries' split; the gallery is the train split
+    seed: int = seed_option()
+    device: str = device_option()
 
     def hyperparameters(self) -> str:
         """Every setting that shaped the numbers, as the row's hyperparameters column: the vote temperature
@@ -198,20 +202,4 @@ NN_RETRIEVAL = register(Evaluator(
     columns=COLUMNS,
     run=run_nn_retrieval,
     options=RetrievalOptions,
-    params=[
-        *data_options(),
-        click.Option(["--mode"], type=click.Choice(["knn", "context"]), default="knn", show_default=True),
-        click.Option(["--index"], type=click.Choice(list(INDEX_KINDS)), default="flat", show_default=True,
-                     help="flat is exact; ivf, hnsw and pca (PCA search + exact re-ranking) are approximate "
-                          "(recall@k reported)."),
-        click.Option(["-k"], type=int, default=20, show_default=True, help="Neighbours per query."),
-        click.Option(["--temperature"], type=float, default=0.07, show_default=True, help="k-NN vote temperature."),
-        click.Option(["--queries"], type=int, help="Use N random images of the split as queries [default: all]."),
-        click.Option(["--nlist"], type=int, help="ivf: clusters [default: about 4 sqrt(gallery)]."),
-        click.Option(["--nprobe"], type=int, default=16, show_default=True, help="ivf: clusters searched."),
-        click.Option(["--pca-dim"], type=int, default=128, show_default=True,
-                     help="pca: dimensions of the coarse search."),
-        split_option(),
-        *run_options(),
-    ],
 ))

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ssl_ce.evaluators.inpaint_realism import AUTO_NET as REALISM_NET
+from ssl_ce.evaluators.knn import K as KNN_K
 from ssl_ce.results import markdown_table
 from ssl_ce.stats import margin, summarise, verdict
 
@@ -25,7 +26,7 @@ def feature_table(classification: list[dict], knn: list[dict]) -> pd.DataFrame:
     frame["protocol"] = [f"{p} ({'all labels' if str(n) == 'all' else f'{n} labels/class'})"
                          for p, n in zip(frame.protocol, frame.labels_per_class, strict=True)]
     table = frame.pivot_table(index=["name", "pretrain_seed"], columns="protocol", values="top1_pct", sort=False)
-    table["k-NN (k=20)"] = pd.DataFrame(knn).set_index(["name", "pretrain_seed"])["top1_pct"].astype(float)
+    table[f"k-NN (k={KNN_K})"] = pd.DataFrame(knn).set_index(["name", "pretrain_seed"])["top1_pct"].astype(float)
     return table
 
 

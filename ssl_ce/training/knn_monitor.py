@@ -22,9 +22,8 @@ from torch import nn
 from ssl_ce.config import Config
 from ssl_ce.data.batches import to_model_input
 from ssl_ce.data.datasets import ImageDataset
-from ssl_ce.evaluators.knn import build_index, normalise, search, weighted_knn_predict
+from ssl_ce.evaluators.knn import TEMPERATURE, K, build_index, normalise, search, weighted_knn_predict
 
-K, TEMPERATURE = 20, 0.07  # the nn-retrieval evaluator's protocol
 GALLERY_IMAGES, QUERY_IMAGES = 5000, 1000
 SUBSET_SEED = 0
 
