@@ -50,23 +50,20 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ssl_ce.config import Config, ModelConfig, TrainConfig
 from ssl_ce.data.batches import make_batch
-from ssl_ce.methods import build_method, output_region
 from ssl_ce.methods.losses import masked_l2
-from ssl_ce.models import build_model, input_size
+from ssl_ce.models import input_size
 from ssl_ce.models.dense import matmul_bottleneck
 from ssl_ce.provenance import environment
 from ssl_ce.results import markdown_table
 from ssl_ce.runtime import (
     Dist,
-    autocast_context,
     keep_freed_memory,
     native_bf16,
-    place_modules,
     resolve_device,
     resolve_precision,
 )
-from ssl_ce.training.loop import train_step
-from ssl_ce.training.optim import compile_modules, make_optimizers
+from ssl_ce.training.loop import build_training, train_step
+from ssl_ce.training.optim import compile_modules
 
 REPO = Path(__file__).resolve().parent.parent
 BATCH = {"small-32": 128, "paper-128": 64, "alexnet-227": 64}  # the batch each trains with in configs/
@@ -116,23 +113,18 @@ def setup(model: str, train_cfg: TrainConfig, device: torch.device, seed: int = 
     (`matmul` False: plain convolutions to and from the bottleneck, as in the public ports)."""
     torch.manual_seed(seed)
     cfg = Config(model=ModelConfig(name=model), train=train_cfg)
-    size = input_size(cfg.model)
-    generator, discriminator = build_model(cfg.model, output_region(cfg, size).size)
-    matmul_bottleneck(generator, matmul)
-    matmul_bottleneck(discriminator, matmul)
-    place_modules((generator, discriminator), device, train_cfg.channels_last)
-    method = build_method(generator, discriminator, cfg)
-    optimizers = make_optimizers(method, cfg, device)
+    method, modules, optimizers, _, scaler, autocast = build_training(cfg, device, num_classes=0)
+    for net in modules.values():
+        matmul_bottleneck(net, matmul)
     # A fresh compile cache per variant, as in a training run: the nets of earlier variants and models would
     # otherwise use up dynamo's recompile limit, and the later compiled rows would silently run eager.
     torch._dynamo.reset()
     compile_modules(method, cfg)
-    batch_size = BATCH[model]
+    size, batch_size = input_size(cfg.model), BATCH[model]
     images = torch.randint(0, 256, (batch_size, 3, size, size), dtype=torch.uint8)
     labels = torch.zeros(batch_size, dtype=torch.long)
     batches = [make_batch(images, labels, cfg, torch.Generator().manual_seed(s), device, train=True) for s in range(4)]
-    scaler = torch.amp.GradScaler(device.type, enabled=train_cfg.precision == "fp16")
-    return cfg, method, optimizers, scaler, autocast_context(train_cfg.precision, device), batches
+    return cfg, method, optimizers, scaler, autocast, batches
 
 
 def reference_step(method, batch, optimizers, cfg: Config) -> tuple[float, float]:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 import torch.distributed as dist
@@ -99,15 +100,9 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
     total_steps = min(steps_per_epoch * cfg.train.epochs, cfg.train.max_steps or math.inf)
 
     # Nets and optimisers, then where the run starts: a checkpoint (--resume), other weights (init_from) or scratch.
-    generator, discriminator = build_model(cfg.model, output_region(cfg, size).size)
-    method = build_method(generator, discriminator, cfg, len(train_set.class_names))
+    method, modules, optimizers, precision, scaler, autocast = build_training(cfg, device, len(train_set.class_names))
     if not method.trains:
         total_steps = 0
-    modules = {"generator": method.generator}
-    if method.discriminator is not None:
-        modules["discriminator"] = method.discriminator
-    place_modules(modules.values(), device, cfg.train.channels_last)
-    optimizers = make_optimizers(method, cfg, device)
     step, average, initialised, seconds_before = 0, WeightAverage(), None, 0.0
     if resume:
         step, average, seconds_before = _restore(ckpt_path, modules, optimizers, device)
@@ -116,9 +111,6 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
     unwrapped = copy.copy(method)  # keeps the unwrapped nets: rank 0 alone draws the grids
     _wrap_distributed(method, ddp, device)
     compile_modules(method, cfg)
-    precision = resolve_precision(cfg.train.precision, device)  # what `auto` means here: used and recorded
-    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
-    autocast = autocast_context(precision, device)
 
     saved_seconds = seconds_before  # the run's wall time as its latest checkpoint records it
 
@@ -203,6 +195,32 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
         dist.destroy_process_group()
     return TrainResult(out, ckpt_path, step, step // steps_per_epoch, rate, log.last, ddp.main, averaged,
                        saved_seconds)
+
+
+class TrainingParts(NamedTuple):
+    """What a training step needs, built as `train` builds it (the throughput benchmark builds its own here)."""
+
+    method: Method
+    modules: dict[str, nn.Module]  # "generator" and, for adversarial methods, "discriminator": what is saved
+    optimizers: dict[str, torch.optim.Optimizer]
+    precision: str  # what `auto` means on this device: used and recorded
+    scaler: torch.amp.GradScaler
+    autocast: contextlib.AbstractContextManager
+
+
+def build_training(cfg: Config, device: torch.device, num_classes: int) -> TrainingParts:
+    """The nets of `cfg` placed on `device`, the method around them, its optimisers and mixed precision (not yet
+    loaded from anywhere, wrapped for DDP or compiled)."""
+    generator, discriminator = build_model(cfg.model, output_region(cfg, input_size(cfg.model)).size)
+    method = build_method(generator, discriminator, cfg, num_classes)
+    modules = {"generator": method.generator}
+    if method.discriminator is not None:
+        modules["discriminator"] = method.discriminator
+    place_modules(modules.values(), device, cfg.train.channels_last)
+    precision = resolve_precision(cfg.train.precision, device)
+    return TrainingParts(method, modules, make_optimizers(method, cfg, device), precision,
+                         torch.amp.GradScaler(device.type, enabled=precision == "fp16"),
+                         autocast_context(precision, device))
 
 
 def train_step(method: Method, batch: Batch, optimizers: dict[str, torch.optim.Optimizer],
