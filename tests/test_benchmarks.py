@@ -298,3 +298,31 @@ def test_demo_timing_measures_the_page_a_megapixel_fill_and_a_burst(tmp_path: Pa
     medians = [float(value.split()[0]) for value in figures.values()]
     assert len(medians) == 3 and all(m > 0 for m in medians)
     assert "| 4 | 2 |" in text  # the burst's row: 4 requests from 2 threads, all answered
+
+
+@pytest.mark.slow
+def test_cats_candidates_start_from_the_l2_twin_and_score_each_on_val_only(tmp_path: Path) -> None:
+    photos, runs, results = tmp_path / "cats", tmp_path / "runs", tmp_path / "results"
+    write_images(photos / "train" / "cat", 20, size=(128, 128))
+    candidates = ["as published", "spectral-norm D"]
+    command = [sys.executable, str(REPO / "benchmarks" / "cats_candidates.py"), "--data-root", str(photos),
+               "--epochs", "2", "--only", *candidates, "--runs", str(runs), "--results", str(results),
+               *(arg for item in ["train.batch_size=4", "train.max_steps=2", "train.precision=fp32",
+                                  "train.grid_images=2"] for arg in ("--set", item))]
+    done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = pd.read_csv(results / "cats_candidates.csv")
+    assert set(rows["split"]) == {"val"}  # nothing here reads the test split
+    assert rows["candidate"].tolist() == ["published L2 twin", "published joint",
+                                          *(c for c in candidates for _ in ("last", "averaged"))]
+    for candidate in candidates:
+        run = yaml.safe_load((runs / f"{candidate.replace(' ', '-')}-seed0" / "run.json").read_text())
+        assert run["initialised_from"]["path"].endswith("inpainter-freeform-cats-128-l2.safetensors")
+    config = yaml.safe_load((runs / "spectral-norm-D-seed0" / "config.yaml").read_text())
+    assert config["model"]["d_norm"] == "spectral" and config["method"]["adv_weight"] == 0.001
+    table = (results / "cats_candidates.md").read_text()
+    assert '--only "as published" "spectral-norm D"' in table and "--set train.max_steps=2" in table
+    records = {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")}
+    again = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")} == records  # nothing re-scored
