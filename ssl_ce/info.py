@@ -47,11 +47,7 @@ def describe(path: Path, results_dir: Path = Path("results")) -> list[tuple[str,
     ]
     run = json.loads(ckpt.metadata.get("training_run") or training_run(path) or "{}")
     if run:
-        commit = short_commit(run.get("git_commit", "?"))
-        lines.append(("training run", f"commit {commit}, torch {run.get('torch', '?')}, "
-                                      f"{run.get('device_name', '?')} ({run.get('device', '?')}), "
-                                      + (f"ran in {run['precision']}, " if "precision" in run else "")
-                                      + f"command: {run.get('command', '?')}"))
+        lines += training_segments(run)
     metrics = json.loads(ckpt.metadata["training_metrics"]) if "training_metrics" in ckpt.metadata \
         else training_metrics(path)
     if metrics:
@@ -74,6 +70,24 @@ def _wall_time(ckpt: Checkpoint) -> str:
     return "" if seconds is None else f", {float(seconds) / 60:.1f} min"
 
 
-def short_commit(commit: str) -> str:
-    """The commit's first 12 characters, keeping a `+dirty` mark: a run from uncommitted code must say so."""
-    return commit[:12] + ("+dirty" if commit.endswith("+dirty") else "")
+def training_segments(run: dict) -> list[tuple[str, str]]:
+    """Where the weights come from: the training's last stretch (full commit, with `+dirty` for uncommitted
+    code, and its command), the weights it started from (`init_from`) and the stretches before a resume."""
+    def stretch(segment: dict) -> str:
+        return (f"from step {segment.get('resumed_from_step', 0)}, commit {segment.get('git_commit', '?')}, torch "
+                f"{segment.get('torch', '?')}, {segment.get('device_name', '?')} ({segment.get('device', '?')}), "
+                + (f"ran in {segment['precision']}, " if "precision" in segment else "")
+                + f"command: {segment.get('command', '?')}")
+
+    earlier = run.get("earlier_segments", [])
+    lines = [(f"training run, segment {i + 1} of {len(earlier) + 1}", stretch(segment))
+             for i, segment in enumerate(earlier)]
+    lines.append(("training run" if not earlier else f"training run, segment {len(earlier) + 1} (last)",
+                  stretch(run)))
+    start = run.get("initialised_from") or next((s["initialised_from"] for s in earlier if "initialised_from" in s),
+                                                None)
+    if start:
+        lines.append(("initialised from", f"{start.get('path')} (step {start.get('step')}; loaded "
+                                          f"{', '.join(start.get('loaded', []))}; fresh "
+                                          f"{', '.join(start.get('fresh', [])) or 'nothing'})"))
+    return lines

@@ -136,12 +136,21 @@ def test_cli_export_and_info(trained: Path, tmp_path: Path) -> None:
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
 
 
-def test_info_keeps_the_dirty_mark_of_a_run_from_uncommitted_code() -> None:
-    from ssl_ce.info import short_commit
+def test_info_names_each_training_segment_by_its_full_commit_and_the_weights_it_started_from() -> None:
+    from ssl_ce.info import training_segments
 
     commit = "0123456789abcdef0123456789abcdef01234567"
-    assert short_commit(commit) == "0123456789ab"
-    assert short_commit(commit + "+dirty") == "0123456789ab+dirty"
+    first = {"resumed_from_step": 0, "git_commit": commit, "command": "ssl-ce pretrain A",
+             "initialised_from": {"path": "base.safetensors", "step": 90, "loaded": ["generator"],
+                                  "fresh": ["discriminator"]}}
+    run = {"resumed_from_step": 40, "git_commit": commit + "+dirty", "command": "ssl-ce pretrain A --resume",
+           "earlier_segments": [first]}
+    lines = dict(training_segments(run))
+    assert f"commit {commit}, " in lines["training run, segment 1 of 2"]
+    assert f"commit {commit}+dirty" in lines["training run, segment 2 (last)"]  # uncommitted code says so
+    assert "from step 40" in lines["training run, segment 2 (last)"]
+    assert lines["initialised from"].startswith("base.safetensors (step 90; loaded generator; fresh discriminator")
+    assert "initialised from" not in dict(training_segments({"git_commit": commit}))
 
 
 @pytest.mark.parametrize("model", [{"upsample": "resize-conv", "d_norm": "spectral"}, {"upsample": "pixel-shuffle"}])
