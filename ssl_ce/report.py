@@ -23,6 +23,7 @@ from ssl_ce import __version__
 from ssl_ce.config import shipped_config
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators.common import results_path
+from ssl_ce.evaluators.inpaint_realism import AUTO_NET
 from ssl_ce.evaluators.records import encoder_evaluations
 from ssl_ce.plots import plot_mask_matrix
 from ssl_ce.provenance import git_commit
@@ -58,6 +59,7 @@ INPAINTING_CE = "context encoder (centre)"  # ... and its inpainting results cen
 BASELINES = ("autoencoder", "denoising autoencoder", "random init")
 FEATURE_TARGET = 3.0  # points of linear-probe top-1 over every baseline (issue 4)
 INPAINTING_TARGET = 2.0  # dB of PSNR over the best classical inpainter, centre holes (issue 6)
+REALISM_KID = f"kid_{AUTO_NET}_hole"  # the inpainting table's realism column (issue 43)
 # ... and the later pretext tasks on that protocol: rotation (Gidaris et al. 2018) 73.0, jigsaw 67.6, colourisation 65.9
 PAPER_CLASSIFICATION = {FEATURE_CE: 56.5, "autoencoder": 53.8, "random init": 53.3, "rotation": 73.0,
                         "ImageNet supervised": 78.2}
@@ -281,18 +283,30 @@ def _inpainting_section(inpainting: list[dict], out: Path) -> list[str]:
     frame = pd.DataFrame(inpainting)
     frame["who"] = [_run_name(r) if r["method"] else r["inpainter"] for r in inpainting]
     metrics = {"l1_pct": "mean L1 %", "l2_pct": "mean L2 %", "psnr_db": "PSNR dB", "ssim": "SSIM"}
-    table = pd.DataFrame({label: [str(summarise(frame[frame.who == who][column].astype(float).tolist()))
-                                  for who in dict.fromkeys(frame.who)] for column, label in metrics.items()},
-                         index=list(dict.fromkeys(frame.who)))
+    realism = {REALISM_KID: "KID hole x1e3", "hf_ratio": "HF ratio"}  # where the realism network was found
+    measured = REALISM_KID in frame and pd.to_numeric(frame[REALISM_KID], errors="coerce").notna().any()
+    metrics.update(realism if measured else {})
+    table = pd.DataFrame({label: [_mean_std(frame[frame.who == who][column]) for who in dict.fromkeys(frame.who)]
+                          for column, label in metrics.items()}, index=list(dict.fromkeys(frame.who)))
     for name, (l1, l2, psnr) in PAPER_INPAINTING.items():
-        table.loc[f"paper, Paris StreetView: {name}"] = [f"{l1:.2f}", f"{l2:.2f}", f"{psnr:.2f}", ""]
+        table.loc[f"paper, Paris StreetView: {name}"] = [f"{l1:.2f}", f"{l2:.2f}", f"{psnr:.2f}",
+                                                          *[""] * (len(metrics) - 3)]
     table.index.name = "inpainter"
     first = inpainting[0]
     return ["## Inpainting (Table 1 analogue): centre hole, test images", "",
             f"Every inpainter gets the same holes on {first['images']} test images; metrics over the hole pixels, "
             "images in [0, 1]; networks as mean ± std over the seeds (the classical inpainters are deterministic). "
-            "The paper's rows are on Paris StreetView at 128x128.", "",
+            "The paper's rows are on Paris StreetView at 128x128."
+            + (" KID compares the hole squares with real photos in MobileNet-v1 features (x1e3; 0 is as real as "
+               "real photos) and the HF ratio the fills' fine detail with the photos' (1 is as sharp): the realism "
+               "the adversarial loss is for, which PSNR does not see." if measured else ""), "",
             markdown_table(table), "", f"![inpainting grid]({_rel(first['grid_png'], out)})", ""]
+
+
+def _mean_std(column: pd.Series) -> str:
+    """Mean ± std of a column's numbers; empty where it has none (a row the realism network did not measure)."""
+    values = pd.to_numeric(column, errors="coerce").dropna().tolist()
+    return str(summarise(values)) if values else ""
 
 
 def _mask_matrix_section(matrix_rows: list[dict], tables: Path, out: Path) -> list[str]:

@@ -34,6 +34,9 @@ def test_report_runs_every_method_and_evaluator_and_reuses_finished_runs(tmp_pat
     verdicts = [line.rsplit("|", 2)[1].strip() for line in targets.splitlines() if line.startswith("| context")]
     assert len(verdicts) == 7 and set(verdicts) <= {"met", "missed", "not established"}
     assert " ± " in text and "[" in targets  # mean ± std over seeds, margins with their interval
+    table1 = text.split("Table 1 analogue")[1].split("## ")[0]
+    measured = pd.read_csv(out / "report-tiny" / "inpainting.csv")["kid_mnv1_hole"].notna().any()
+    assert ("KID hole x1e3" in table1) == measured  # realism beside PSNR wherever the network was found
     tables = out / "report-tiny"
     classification = pd.read_csv(tables / "classification.csv")
     assert len(classification) == 2 * len(RUNS) * 2  # linear + fine-tune, each run, each seed
