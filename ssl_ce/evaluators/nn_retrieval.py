@@ -10,6 +10,7 @@ Approximate indexes (ivf, hnsw, pca) also report recall@k against exact search.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import torch
 from skimage.feature import hog
 
 from ssl_ce.checkpoint import run_label
-from ssl_ce.config import MaskConfig
+from ssl_ce.config import DataConfig, MaskConfig
 from ssl_ce.data import build_dataset
 from ssl_ce.data.datasets import ImageDataset, all_images
 from ssl_ce.data.masks import make_masks
@@ -54,7 +55,7 @@ from ssl_ce.evaluators.knn import (
 )
 from ssl_ce.evaluators.linear_probe import topk_accuracy
 from ssl_ce.plots import save_retrieval_grid
-from ssl_ce.pretrained import load_trained_encoder
+from ssl_ce.pretrained import LoadedEncoder, load_trained_encoder
 from ssl_ce.provenance import row_stamp
 from ssl_ce.runtime import resolve_device
 
@@ -118,69 +119,126 @@ class RetrievalOptions(DataOptions):
 
 def run_nn_retrieval(checkpoint: Path, options: RetrievalOptions, results_dir: str = "results",
                      progress: bool = True) -> list[dict[str, Any]]:
+    """Neighbours of the scored split's images among the train split's, in each feature space of the mode's
+    protocol (`knn_protocol`: the encoder's; `context_protocol`: the encoder's, HOG's and the pixels' of the
+    holed images), one row per space."""
     start = time.perf_counter()
-    mode, index, k, queries, seed = options.mode, options.index, options.k, options.queries, options.seed
-    loaded = load_trained_encoder(checkpoint)
-    data_cfg = eval_data_config(loaded.checkpoint.config.data, options.dataset, options.data_root)
-    size = loaded.input_size
-    gallery_set = build_dataset(data_cfg, "train", size)
-    query_set = build_dataset(data_cfg, options.split, size)
-    if k < 1 or k > len(gallery_set):
-        raise SslCeError(f"-k must be between 1 and the gallery size ({len(gallery_set)})")
-    query_idx = sample_indices(len(query_set), queries, seed)
-    torch_device = resolve_device(options.device)
-    cfg = loaded.checkpoint.config
-    hole = None
-    if mode == "context":
-        centre = MaskConfig(type="center", overlap=cfg.mask.overlap, overlap_weight=cfg.mask.overlap_weight)
-        masks = make_masks(centre, 1, size, torch.Generator())
-        hole, region = masks.hole, masks.region
-    gallery_x = cached_features(checkpoint, loaded.encoder, gallery_set, feature_key(data_cfg, size, "train"), None,
-                                torch_device, progress, hole)
-    query_x = cached_features(checkpoint, loaded.encoder, query_set, feature_key(data_cfg, size, options.split), None,
-                              torch_device, progress, hole)[query_idx]
-    spaces = {"encoder": (normalise(gallery_x), normalise(query_x))}
-    gallery_images = query_images = None
-    if mode == "context":
-        gallery_images, query_images = all_images(gallery_set), all_images(query_set, query_idx)
-        keep = (1 - hole).to(torch.uint8)
-        holed_gallery, holed_queries = gallery_images * keep, query_images * keep
-        spaces["hog"] = (normalise(hog_features(holed_gallery)), normalise(hog_features(holed_queries)))
-        spaces["pixels"] = (normalise(holed_gallery.flatten(1).float() - 127.5),
-                            normalise(holed_queries.flatten(1).float() - 127.5))
+    data = RetrievalData.load(checkpoint, options, progress)
+    protocol = context_protocol if options.mode == "context" else knn_protocol
+    spaces, judge = protocol(data, options)
+    cfg = data.loaded.checkpoint.config
+    base = {**pretraining_columns(cfg, data.loaded.checkpoint.step), "checkpoint": str(checkpoint),
+            "eval_data": data.data_cfg.source, "split": options.split, "mode": options.mode, "index": options.index,
+            "k": options.k, "gallery": len(data.gallery_set), "queries": len(data.query_idx),
+            "hyperparameters": options.hyperparameters(), "seed": options.seed}
     settings = IndexSettings(nlist=options.nlist, nprobe=options.nprobe, pca_dim=options.pca_dim)
-    gallery_labels, query_labels = gallery_set.labels.numpy(), query_set.labels[query_idx].numpy()
-    labelled = gallery_labels.min() >= 0 and len(gallery_set.class_names) > 1
-    base = {**pretraining_columns(cfg, loaded.checkpoint.step), "checkpoint": str(checkpoint),
-            "eval_data": data_cfg.source, "split": options.split, "mode": mode, "index": index, "k": k,
-            "gallery": len(gallery_set), "queries": len(query_idx), "hyperparameters": options.hyperparameters(),
-            "seed": seed}
+    grid_png = Path(results_dir) / "nn_retrieval" / (f"{run_label(checkpoint)}-{options.mode}-{options.index}-"
+                                                     f"{options.split}.png")
     rows = []
-    grid_png = Path(results_dir) / "nn_retrieval" / f"{run_label(checkpoint)}-{mode}-{index}-{options.split}.png"
     for name, (gallery, queries_x) in spaces.items():
-        sims, ids, qps = timed_search(gallery, queries_x, index, k, settings)
+        sims, ids, qps = timed_search(gallery, queries_x, options.index, options.k, settings)
         row = {**base, "features": name, "top1_pct": "", "precision_at_k_pct": "", "centre_l1_pct": "",
                "centre_l2_pct": "", "centre_psnr_db": "", "recall_at_k": "", "queries_per_s": round(qps, 1),
-               "grid_png": ""}
-        if index != "flat":
-            _, exact_ids, _ = timed_search(gallery, queries_x, "flat", k, settings)
+               "grid_png": "", **judge(sims, ids)}
+        if options.index != "flat":
+            _, exact_ids, _ = timed_search(gallery, queries_x, "flat", options.k, settings)
             row["recall_at_k"] = round(recall_at_k(ids, exact_ids), 4)
-        if mode == "knn" and labelled:
-            votes = weighted_knn_predict(sims, ids, gallery_labels, len(gallery_set.class_names),
-                                         options.temperature)
-            row["top1_pct"] = round(100 * topk_accuracy(torch.from_numpy(votes), torch.from_numpy(query_labels), 1), 2)
-            row["precision_at_k_pct"] = round(100 * precision_at_k(ids, gallery_labels, query_labels), 2)
-        if mode == "context":
-            l1, l2, psnr = centre_errors(region.crop(query_images), region.crop(gallery_images[ids[:, 0]]))
-            row.update(centre_l1_pct=round(l1, 2), centre_l2_pct=round(l2, 3), centre_psnr_db=round(psnr, 2))
         if name == "encoder":
-            _grid(gallery_set, query_set, query_idx, ids, hole, grid_png, f"{cfg.method.name} ({cfg.mask.type}), "
-                  f"{mode} retrieval on {data_cfg.source} {options.split}: query, then its nearest neighbours")
+            _grid(data.gallery_set, data.query_set, data.query_idx, ids, data.hole, grid_png,
+                  f"{cfg.method.name} ({cfg.mask.type}), {options.mode} retrieval on {data.data_cfg.source} "
+                  f"{options.split}: query, then its nearest neighbours")
             row["grid_png"] = str(grid_png)
         rows.append(row)
     wall = round(time.perf_counter() - start, 1)
     stamp = row_stamp()
     return [{**row, "wall_time_s": wall, **stamp} for row in rows]
+
+
+Spaces = dict[str, tuple[torch.Tensor, torch.Tensor]]  # name -> (gallery, queries), unit-normalised
+Judge = Callable[[np.ndarray, np.ndarray], dict[str, Any]]  # (similarities, neighbour ids) -> the row's scores
+
+
+@dataclass(frozen=True)
+class RetrievalData:
+    """What both protocols search: the encoder, the train split as gallery, the scored split's queries, and
+    the centre hole whose context the context protocol compares (None for k-NN)."""
+
+    checkpoint: Path
+    loaded: LoadedEncoder
+    data_cfg: DataConfig
+    gallery_set: ImageDataset
+    query_set: ImageDataset
+    query_idx: np.ndarray
+    hole: torch.Tensor | None
+    region: Any  # the centre's region (ssl_ce.data.masks), for cropping the fills; None for k-NN
+    device: torch.device
+    progress: bool
+
+    @classmethod
+    def load(cls, checkpoint: Path, options: RetrievalOptions, progress: bool) -> RetrievalData:
+        loaded = load_trained_encoder(checkpoint)
+        data_cfg = eval_data_config(loaded.checkpoint.config.data, options.dataset, options.data_root)
+        size = loaded.input_size
+        gallery_set = build_dataset(data_cfg, "train", size)
+        query_set = build_dataset(data_cfg, options.split, size)
+        if options.k < 1 or options.k > len(gallery_set):
+            raise SslCeError(f"-k must be between 1 and the gallery size ({len(gallery_set)})")
+        hole = region = None
+        if options.mode == "context":
+            cfg = loaded.checkpoint.config
+            centre = MaskConfig(type="center", overlap=cfg.mask.overlap, overlap_weight=cfg.mask.overlap_weight)
+            masks = make_masks(centre, 1, size, torch.Generator())
+            hole, region = masks.hole, masks.region
+        return cls(checkpoint, loaded, data_cfg, gallery_set, query_set,
+                   sample_indices(len(query_set), options.queries, options.seed), hole, region,
+                   resolve_device(options.device), progress)
+
+    def encoder_space(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """The encoder's features of the gallery and the queries (of the holed images for the context mode)."""
+        size = self.loaded.input_size
+
+        def features(dataset: ImageDataset, which: str) -> torch.Tensor:
+            key = feature_key(self.data_cfg, size, which)
+            return cached_features(self.checkpoint, self.loaded.encoder, dataset, key, None, self.device,
+                                   self.progress, self.hole)
+
+        return normalise(features(self.gallery_set, "train")), normalise(features(self.query_set, split)
+                                                                          [self.query_idx])
+
+
+def knn_protocol(data: RetrievalData, options: RetrievalOptions) -> tuple[Spaces, Judge]:
+    """DINO's weighted k-NN vote and precision@k in the encoder's features (scores left empty without labels)."""
+    spaces = {"encoder": data.encoder_space(options.split)}
+    gallery_labels = data.gallery_set.labels.numpy()
+    query_labels = data.query_set.labels[data.query_idx].numpy()
+    classes = len(data.gallery_set.class_names)
+
+    def judge(sims: np.ndarray, ids: np.ndarray) -> dict[str, Any]:
+        if gallery_labels.min() < 0 or classes < 2:
+            return {}
+        votes = weighted_knn_predict(sims, ids, gallery_labels, classes, options.temperature)
+        return {"top1_pct": round(100 * topk_accuracy(torch.from_numpy(votes), torch.from_numpy(query_labels), 1), 2),
+                "precision_at_k_pct": round(100 * precision_at_k(ids, gallery_labels, query_labels), 2)}
+
+    return spaces, judge
+
+
+def context_protocol(data: RetrievalData, options: RetrievalOptions) -> tuple[Spaces, Judge]:
+    """The paper's NN-inpainting: the nearest holed image's centre fills the query's, in the encoder's, HOG's
+    and the raw pixels' space; scored by the centre's L1, L2 and PSNR."""
+    gallery_images, query_images = all_images(data.gallery_set), all_images(data.query_set, data.query_idx)
+    keep = (1 - data.hole).to(torch.uint8)
+    holed_gallery, holed_queries = gallery_images * keep, query_images * keep
+    spaces = {"encoder": data.encoder_space(options.split),
+              "hog": (normalise(hog_features(holed_gallery)), normalise(hog_features(holed_queries))),
+              "pixels": (normalise(holed_gallery.flatten(1).float() - 127.5),
+                         normalise(holed_queries.flatten(1).float() - 127.5))}
+
+    def judge(sims: np.ndarray, ids: np.ndarray) -> dict[str, Any]:
+        l1, l2, psnr = centre_errors(data.region.crop(query_images), data.region.crop(gallery_images[ids[:, 0]]))
+        return {"centre_l1_pct": round(l1, 2), "centre_l2_pct": round(l2, 3), "centre_psnr_db": round(psnr, 2)}
+
+    return spaces, judge
 
 
 def _grid(gallery: ImageDataset, queries: ImageDataset, query_idx: np.ndarray, ids: np.ndarray,
