@@ -22,7 +22,17 @@ import pandas as pd
 
 from ssl_ce.config import parse_overrides
 from ssl_ce.results import markdown_table
-from ssl_ce.study import Scored, Scores, Study, command_line, psnr, realism_columns, write_table
+from ssl_ce.study import (
+    RUN_PICTURES,
+    Scored,
+    Scores,
+    Study,
+    command_line,
+    keep_pictures,
+    psnr,
+    realism_columns,
+    write_table,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 L2_TWIN = REPO / "weights" / "inpainter-freeform-cats-128-l2.safetensors"
@@ -66,6 +76,9 @@ def main() -> None:
     for name, seed in study.pairs():
         run = study.train(name, seed)
         scored += [val(name, "last weights", run.checkpoint, seed), val(name, "averaged", run.averaged, seed)]
+        # the last epoch's grid: the same val cats and holes in every run, to compare the fills by eye
+        last_grid = max(run.out_dir.glob("samples/epoch_*.png")).relative_to(run.out_dir)
+        keep_pictures([run.out_dir], Path(args.results) / args.name, (*RUN_PICTURES, str(last_grid)))
     command = command_line("benchmarks/cats_candidates.py", parser, args, always=("data_root", "epochs", "seeds"),
                            leave_out=("runs", "results"))
     table = pd.DataFrame({"seed": [s.row["recipe_seed"] for s in scored], "stage": [s.stage for s in scored],

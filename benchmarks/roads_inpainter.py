@@ -37,7 +37,6 @@ and 85 s per joint epoch on the 2-core Intel Xeon (AVX-512 BF16), so the default
 from __future__ import annotations
 
 import argparse
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -49,13 +48,13 @@ from ssl_ce.study import (
     Scored,
     Scores,
     command_line,
+    keep_pictures,
     psnr,
     realism_columns,
     test_section,
     train_or_resume,
     write_table,
 )
-from ssl_ce.training.run_log import VAL_CURVE
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "roads-128"
@@ -124,12 +123,7 @@ def main() -> None:
     test_rows = scores("inpainting", chosen.checkpoint, images=images, split="test", classical=True,
                        also=tuple(str(f) for f in (joint.checkpoint, PUBLISHED_32PX) if f != chosen.checkpoint),
                        results_dir=results / stem_name(args)) if args.score_test else []
-    pictures = results / stem_name(args)
-    pictures.mkdir(parents=True, exist_ok=True)
-    for run in (base.out_dir, *(finish.out_dir for finish in finishes.values())):  # the paper's "over epochs"
-        for picture in ("loss_curve.png", "samples/over_epochs.png", VAL_CURVE):
-            if (run / picture).exists():  # val_curve.csv: runs trained before it existed have none
-                shutil.copyfile(run / picture, pictures / f"{run.name}-{Path(picture).name}")
+    keep_pictures([base.out_dir, *(finish.out_dir for finish in finishes.values())], results / stem_name(args))
     write_tables(results, [*candidates, reference], chosen, joint, test_rows, args,
                  command_line("benchmarks/roads_inpainter.py", parser, args, always=(
                      "config", "base_epochs", "finish_epochs", "seed", "shift", "bottleneck"),

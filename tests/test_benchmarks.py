@@ -320,6 +320,9 @@ def test_cats_candidates_start_from_the_l2_twin_and_score_each_on_val_only(tmp_p
         assert run["initialised_from"]["path"].endswith("inpainter-freeform-cats-128-l2.safetensors")
     config = yaml.safe_load((runs / "spectral-norm-D-seed0" / "config.yaml").read_text())
     assert config["model"]["d_norm"] == "spectral" and config["method"]["adv_weight"] == 0.001
+    pictures = {p.name for p in (results / "cats_candidates").iterdir()}  # each run's, to compare by eye
+    for run in (f"{c.replace(' ', '-')}-seed0" for c in candidates):
+        assert {f"{run}-loss_curve.png", f"{run}-val_curve.csv", f"{run}-epoch_001.png"} <= pictures
     table = (results / "cats_candidates.md").read_text()
     assert '--only "as published" "spectral-norm D"' in table and "--set train.max_steps=2" in table
     records = {p: p.stat().st_mtime_ns for p in (runs / "evaluations").glob("*.json")}

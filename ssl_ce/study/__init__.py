@@ -6,7 +6,7 @@ and options, and written as tables beside the command that re-makes them.
 """
 
 from ssl_ce.study.command import command_line
-from ssl_ce.study.runs import Study, run_dir_name, train_or_resume
+from ssl_ce.study.runs import RUN_PICTURES, Study, keep_pictures, run_dir_name, train_or_resume
 from ssl_ce.study.scoring import REFERENCE, Scored, Scores, psnr
 from ssl_ce.study.tables import (
     TARGETS_HEADER,
@@ -19,6 +19,6 @@ from ssl_ce.study.tables import (
     write_table,
 )
 
-__all__ = ["REFERENCE", "TARGETS_HEADER", "Scored", "Scores", "Study", "command_line", "feature_table", "margins_table",
-           "mean_std_table", "psnr", "realism_columns", "run_dir_name", "target_rows", "test_section",
-           "train_or_resume", "write_table"]
+__all__ = ["REFERENCE", "RUN_PICTURES", "TARGETS_HEADER", "Scored", "Scores", "Study", "command_line",
+           "feature_table", "keep_pictures", "margins_table", "mean_std_table", "psnr", "realism_columns",
+           "run_dir_name", "target_rows", "test_section", "train_or_resume", "write_table"]

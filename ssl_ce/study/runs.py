@@ -3,7 +3,8 @@ trained into its own folder, or resumed there, or reused when finished."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,9 @@ from typing import Any
 from ssl_ce.checkpoint import CHECKPOINT_NAME
 from ssl_ce.config import Config, load_config
 from ssl_ce.training import TrainResult, train
+from ssl_ce.training.run_log import VAL_CURVE
+
+RUN_PICTURES = ("loss_curve.png", "samples/over_epochs.png", VAL_CURVE)  # the paper's "results over epochs"
 
 
 def run_dir_name(name: str) -> str:
@@ -22,6 +26,16 @@ def train_or_resume(cfg: Config, run: Path, progress: bool = True) -> TrainResul
     """Trains into `run`, or continues the run already there: an interrupted study picks up where it stopped,
     a finished run is kept as it is, and a run of another recipe is refused (training's resume check)."""
     return train(cfg, run, resume=(run / CHECKPOINT_NAME).exists(), progress=progress)
+
+
+def keep_pictures(runs: Iterable[Path], folder: Path, pictures: Iterable[str] = RUN_PICTURES) -> None:
+    """Copies each run's pictures (and val curve) beside a study's tables as `<run>-<name>`; runs are not
+    committed, these are. A run made before a picture existed simply has none."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for run in runs:
+        for picture in pictures:
+            if (run / picture).exists():
+                shutil.copyfile(run / picture, folder / f"{run.name}-{Path(picture).name}")
 
 
 @dataclass(frozen=True)
