@@ -30,7 +30,7 @@ from ssl_ce.study import (
     command_line,
     keep_pictures,
     psnr,
-    realism_columns,
+    realism_cells,
     write_table,
 )
 
@@ -59,9 +59,10 @@ def main() -> None:
     parser.add_argument("--runs", default=str(REPO / "runs" / "cats_candidates"))
     parser.add_argument("--results", default=str(REPO / "results"))
     args = parser.parse_args()
+    averaged = max(1, args.epochs // 2)  # the generator is averaged over the last half, as in the recipe
     study = Study("cats-128", {name: CANDIDATES[name] for name in args.only}, Path(args.runs), {
         "data.root": args.data_root, "train.epochs": args.epochs, "optim.lr_schedule": "cosine",
-        "train.average_epochs": max(1, args.epochs // 2), "train.init_from": str(L2_TWIN),
+        "train.average_epochs": averaged, "train.init_from": str(L2_TWIN),
         **parse_overrides(args.sets)}, tuple(args.seeds))
     scores = Scores(study.folder / "evaluations", {"images": args.data_root, "mask": "freeform", "split": "val",
                                                   "classical": False, "results_dir": study.folder, "progress": False})
@@ -83,13 +84,13 @@ def main() -> None:
                            leave_out=("runs", "results"))
     table = pd.DataFrame({"seed": [s.row["recipe_seed"] for s in scored], "stage": [s.stage for s in scored],
                           "val PSNR dB": [f"{psnr(s):.2f}" for s in scored],
-                          **{f"val {label}": values for label, values in realism_columns([s.row for s in scored]
+                          **{f"val {label}": values for label, values in realism_cells([s.row for s in scored]
                                                                                           ).items()}},
                          index=pd.Index([s.name for s in scored], name="candidate"))
     write_table(Path(args.results) / args.name, [s.as_row() for s in scored], [
         "# The cat inpainter's joint finish, one change at a time, on val", "",
         f"Each candidate: the published joint finish ({args.epochs} epochs of the joint loss on a cosine rate, a "
-        f"fresh discriminator, the generator averaged over the last {max(1, args.epochs // 2)}) from the "
+        f"fresh discriminator, the generator averaged over the last {averaged}) from the "
         f"published L2 twin's weights, with one change. The {scored[0].row['images']} val cats at 128 px, "
         "free-form holes, one pass; KID on the hole square with MobileNet-v1 (x1e3), and the high-frequency "
         "energy ratio of the fills to the real photos (1 is real, 0 is flat).", "",

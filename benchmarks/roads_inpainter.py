@@ -50,7 +50,7 @@ from ssl_ce.study import (
     command_line,
     keep_pictures,
     psnr,
-    realism_columns,
+    realism_cells,
     test_section,
     train_or_resume,
     write_table,
@@ -149,7 +149,7 @@ def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Sco
                           "val PSNR dB": [f"{psnr(s):.2f}" for s in scored],
                           "val SSIM": [f"{float(s.row['ssim']):.3f}" for s in scored],
                           "val L2 %": [f"{float(s.row['l2_pct']):.3f}" for s in scored],
-                          **{f"val {label}": values for label, values in realism_columns([s.row for s in scored]
+                          **{f"val {label}": values for label, values in realism_cells([s.row for s in scored]
                                                                                           ).items()},
                           "file": [f"`{s.checkpoint}`" for s in scored]},
                          index=pd.Index([s.name for s in scored], name="loss"))

@@ -23,7 +23,7 @@ from ssl_ce import __version__
 from ssl_ce.config import shipped_config
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators.common import results_path
-from ssl_ce.evaluators.inpaint_realism import AUTO_NET
+from ssl_ce.evaluators.inpaint_realism import AUTO_HOLE_KID as REALISM_KID
 from ssl_ce.evaluators.records import encoder_evaluations
 from ssl_ce.plots import plot_mask_matrix
 from ssl_ce.provenance import git_commit
@@ -59,7 +59,6 @@ INPAINTING_CE = "context encoder (centre)"  # ... and its inpainting results cen
 BASELINES = ("autoencoder", "denoising autoencoder", "random init")
 FEATURE_TARGET = 3.0  # points of linear-probe top-1 over every baseline (issue 4)
 INPAINTING_TARGET = 2.0  # dB of PSNR over the best classical inpainter, centre holes (issue 6)
-REALISM_KID = f"kid_{AUTO_NET}_hole"  # the inpainting table's realism column (issue 43)
 # ... and the later pretext tasks on that protocol: rotation (Gidaris et al. 2018) 73.0, jigsaw 67.6, colourisation 65.9
 PAPER_CLASSIFICATION = {FEATURE_CE: 56.5, "autoencoder": 53.8, "random init": 53.3, "rotation": 73.0,
                         "ImageNet supervised": 78.2}

@@ -14,6 +14,7 @@ from ssl_ce.realism.measure import REFERENCE_IMAGES, Realism, Reference, measure
 from ssl_ce.realism.networks import NETWORKS, FeatureNet
 
 AUTO_NET = "mnv1"  # what --realism auto measures with, where its file and runtime are here (else a note)
+AUTO_HOLE_KID, AUTO_IMAGE_KID = f"kid_{AUTO_NET}_hole", f"kid_{AUTO_NET}_image"  # its columns in the tables
 REALISM_CHOICES = ("auto", *NETWORKS, "none")
 
 

@@ -13,12 +13,12 @@ from ssl_ce.study.tables import (
     feature_table,
     margins_table,
     mean_std_table,
-    realism_columns,
+    realism_cells,
     target_rows,
     test_section,
     write_table,
 )
 
 __all__ = ["REFERENCE", "RUN_PICTURES", "TARGETS_HEADER", "Scored", "Scores", "Study", "command_line",
-           "feature_table", "keep_pictures", "margins_table", "mean_std_table", "psnr", "realism_columns",
+           "feature_table", "keep_pictures", "margins_table", "mean_std_table", "psnr", "realism_cells",
            "run_dir_name", "target_rows", "test_section", "train_or_resume", "write_table"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from ssl_ce.evaluators.inpaint_realism import AUTO_NET as REALISM_NET
+from ssl_ce.evaluators.inpaint_realism import AUTO_HOLE_KID
 from ssl_ce.evaluators.records import evaluate_once
 
 REFERENCE = "reference"  # the stage of a row scored beside the candidates (a published file), never one of them
@@ -48,7 +48,7 @@ class Scored:
 
     def hole_kid(self) -> float:
         """KID on the hole square (x1e3); a row without realism measures is never the most realistic."""
-        value = self.row.get(f"kid_{REALISM_NET}_hole", "")
+        value = self.row.get(AUTO_HOLE_KID, "")
         return float("inf") if value in ("", None) or pd.isna(value) else float(value)
 
     def as_row(self) -> dict[str, Any]:

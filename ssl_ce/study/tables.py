@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from ssl_ce.evaluators.inpaint_realism import AUTO_NET as REALISM_NET
+from ssl_ce.evaluators.inpaint_realism import AUTO_HOLE_KID, AUTO_IMAGE_KID
 from ssl_ce.evaluators.knn import K as KNN_K
 from ssl_ce.results import markdown_table
 from ssl_ce.stats import margin, summarise, verdict
@@ -61,10 +61,10 @@ def target_rows(per_seed: pd.DataFrame, ours: str, baselines: Sequence[str], col
     return rows
 
 
-def realism_columns(rows: list[dict]) -> dict[str, list[str]]:
-    """KID (hole square and whole image, x1e3) and the high-frequency ratio, where the rows were measured."""
-    names = {"KID hole x1e3": f"kid_{REALISM_NET}_hole", "KID image x1e3": f"kid_{REALISM_NET}_image",
-             "HF ratio": "hf_ratio"}
+def realism_cells(rows: list[dict]) -> dict[str, list[str]]:
+    """The rows' realism as table columns by label: KID (hole square and whole image, x1e3) and the
+    high-frequency ratio, where the rows were measured (ssl_ce.realism.measure.realism_columns names the CSV's)."""
+    names = {"KID hole x1e3": AUTO_HOLE_KID, "KID image x1e3": AUTO_IMAGE_KID, "HF ratio": "hf_ratio"}
     measured = any(row.get(names["KID hole x1e3"], "") not in ("", None) for row in rows)
     return {label: [str(row.get(key, "")) for row in rows] for label, key in names.items()} if measured else {}
 
@@ -74,7 +74,7 @@ def test_section(test_rows: list[dict], command: str, holes: str) -> list[str]:
     if not test_rows:
         return []
     test = pd.DataFrame(test_rows).set_index("inpainter")[["l1_pct", "l2_pct", "psnr_db", "ssim"]]
-    for label, values in realism_columns(test_rows).items():
+    for label, values in realism_cells(test_rows).items():
         test[label] = values
     return ["## Test, scored once", "", f"All {test_rows[0]['images']} test images{holes} for every inpainter:", "",
             f"    {command} --score-test", "", markdown_table(test), ""]
