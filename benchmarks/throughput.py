@@ -71,6 +71,7 @@ SPEED_OPTIONS = ("precision", "channels_last", "fused_adam", "compile")
 OPTIONS_OFF = TrainConfig(precision="fp32", channels_last=False, compile=False, fused_adam=False)
 WAVE2 = "ssl-ce default (wave 2)"  # glibc's malloc as it comes: run in a process that never called mallopt
 UNFROZEN = "ssl-ce default, D weight grads in the G step"
+NCHW = "ssl-ce default, NCHW"  # channels_last off: a memory format that pays on some CPU kinds and not on others
 
 
 def freezes_adversary(label: str) -> bool:
@@ -266,7 +267,9 @@ def variants(device: torch.device) -> list[Variant]:
             ("+ torch.compile", dataclasses.replace(off, compile=True), False),
             (f"+ matmul + {fast.precision} + channels_last + fused Adam", fast, True),
             ("+ all of the above and compile", dataclasses.replace(fast, compile=True), True),
-            (WAVE2, TrainConfig(), True), (UNFROZEN, TrainConfig(), True), ("ssl-ce default", TrainConfig(), True)]
+            (WAVE2, TrainConfig(), True), (UNFROZEN, TrainConfig(), True),
+            (NCHW, dataclasses.replace(TrainConfig(), channels_last=False), True),
+            ("ssl-ce default", TrainConfig(), True)]
 
 
 def main() -> None:

@@ -246,7 +246,8 @@ def test_throughput_measures_the_default_against_wave_2_s_in_a_fresh_process_and
     assert done.returncode == 0, done.stderr
     rows = pd.read_csv(out).set_index("variant")
     assert list(rows.index) == ["ssl-ce default (wave 2)", "ssl-ce default, D weight grads in the G step",
-                                "ssl-ce default"]
+                                "ssl-ce default, NCHW", "ssl-ce default"]
+    assert not rows.loc["ssl-ce default, NCHW", "channels_last"] and rows.loc["ssl-ce default", "channels_last"]
     assert rows.loc["ssl-ce default (wave 2)", "allocator"] == "system"  # the child never called mallopt
     glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
     assert rows.loc["ssl-ce default", "allocator"] == ("glibc, freed memory kept" if glibc else "system (not glibc)")
@@ -255,7 +256,7 @@ def test_throughput_measures_the_default_against_wave_2_s_in_a_fresh_process_and
         rows.loc["ssl-ce default", "img_per_s"] / rows.loc["ssl-ce default (wave 2)", "img_per_s"], rel=1e-3)
     (profile,) = (tmp_path / "results").glob("throughput_profile_*.md")
     text = profile.read_text()
-    assert text.count("## small-32: ssl-ce default") == 3 and "| aten::" in text
+    assert text.count("## small-32: ssl-ce default") == 4 and "| aten::" in text
 
 
 def test_compare_fills_gives_every_model_a_column_and_every_mask_set_a_row_per_photo(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -117,16 +118,55 @@ def _dataset_photos(dataset: Any, seed: int, n: int) -> list[np.ndarray]:
     return [img.permute(1, 2, 0).numpy() for img in all_images(dataset, sample_indices(len(dataset), n, seed))]
 
 
+@dataclass
+class ScoredPhotos:
+    """What one input kind (a folder, a dataset) hands the protocol: the photos scored, the row's data name and
+    split, and where the realism columns' real photos and NN-inpainting's gallery come from (None: not made)."""
+    originals: list[np.ndarray]
+    eval_data: str
+    split: str
+    train_photos: Callable[[int], list[np.ndarray]] | None = None
+    gallery: torch.Tensor | None = None
+
+
+def folder_photos(options: InpaintingOptions, realism: bool, nn_inpainting: bool) -> ScoredPhotos:
+    """Photos at their own size; a folder laid out in splits gives the split's files and a train split."""
+    images, split = Path(options.images), options.split
+    with_splits = (images / "train").is_dir()
+    if not with_splits and split != "val":
+        raise SslCeError(f"--split {split} needs a dataset, or --images DIR with train/ (and test/) sub-folders; "
+                         f"{images} has none")
+    paths = split_files(images, split)[1] if with_splits else list_images(images) if images.is_dir() else []
+    if not paths:
+        raise SslCeError(f"no images found under {images}")
+    originals = [load_image_any_size(p) for p in paths[:options.limit]]
+    if not with_splits:
+        return ScoredPhotos(originals, f"folder:{options.images}", "")
+    train_files = split_files(images, "train")[1]
+    return ScoredPhotos(originals, f"folder:{options.images}", split,
+                        partial(_folder_photos, train_files, options.seed) if realism else None,
+                        folder_gallery(images, originals) if nn_inpainting else None)
+
+
+def dataset_photos(options: InpaintingOptions, main: ModelInpainter, realism: bool,
+                   nn_inpainting: bool) -> ScoredPhotos:
+    """A dataset's split at the first model's input size (a sample of --limit), its train split beside it."""
+    data_cfg = eval_data_config(main.config.data, options.dataset, options.data_root)
+    scored = build_dataset(data_cfg, options.split, main.size)
+    idx = sample_indices(len(scored), options.limit, options.seed)
+    originals = [img.permute(1, 2, 0).numpy() for img in all_images(scored, idx)]
+    train_set = build_dataset(data_cfg, "train", main.size) if realism or nn_inpainting else None
+    return ScoredPhotos(originals, data_cfg.source, options.split,
+                        partial(_dataset_photos, train_set, options.seed) if realism else None,
+                        all_images(train_set) if nn_inpainting else None)
+
+
 def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: str = "results",
                    progress: bool = True) -> list[dict[str, Any]]:
     """`split="train"` scores a dataset's training images: the gap to the val split is the inpainter's
     over-fitting. NN-inpainting is left out there, as each query is in its gallery."""
     start = time.perf_counter()
-    images, mask, limit, split, seed = options.images, options.mask, options.limit, options.split, options.seed
-    with_splits = images is not None and (Path(images) / "train").is_dir()
-    if images is not None and not with_splits and split != "val":
-        raise SslCeError(f"--split {split} needs a dataset, or --images DIR with train/ (and test/) sub-folders; "
-                         f"{images} has none")
+    mask, seed = options.mask, options.seed
     torch_device = resolve_device(options.device)
     models = [ModelInpainter(Path(p), torch_device, flip_average=options.flip_average)
               for p in (str(checkpoint), *options.also)]
@@ -136,35 +176,11 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
             model.name += f" [{run_label(model.path)}]"
     main = models[0]
     mask_cfg = dataclasses.replace(main.config.mask, type=mask)
-    realism = options.realism != "none" and split != "train"  # against the train split, never the scored images
-    train_photos = None  # the real photos of the realism columns, read only when measured
-    gallery = None  # NN-inpainting's training images, read only when that row is made: one hole for all, not train
-    nn_inpainting = options.classical and MASKS.get(mask).fixed and split != "train"
-    if images is not None:  # at their own size; a folder laid out in splits gives the split's files
-        if with_splits:
-            paths = split_files(Path(images), split)[1]
-        else:
-            paths = list_images(Path(images)) if Path(images).is_dir() else []
-        if not paths:
-            raise SslCeError(f"no images found under {images}")
-        originals = [load_image_any_size(p) for p in paths[:limit]]
-        if with_splits and realism:
-            train_photos = partial(_folder_photos, split_files(Path(images), "train")[1], seed)
-        if with_splits and nn_inpainting:
-            gallery = folder_gallery(Path(images), originals)
-        split = split if with_splits else ""
-        eval_data = f"folder:{images}"
-    else:
-        data_cfg = eval_data_config(main.config.data, options.dataset, options.data_root)
-        scored = build_dataset(data_cfg, split, main.size)
-        idx = sample_indices(len(scored), limit, seed)
-        originals = [img.permute(1, 2, 0).numpy() for img in all_images(scored, idx)]
-        train_set = build_dataset(data_cfg, "train", main.size) if realism or nn_inpainting else None
-        if realism:
-            train_photos = partial(_dataset_photos, train_set, seed)
-        if nn_inpainting:
-            gallery = all_images(train_set)
-        eval_data = data_cfg.source
+    realism = options.realism != "none" and options.split != "train"  # real photos: train split, never the scored
+    nn_inpainting = options.classical and MASKS.get(mask).fixed and options.split != "train"  # one hole for all
+    photos = (folder_photos(options, realism, nn_inpainting) if options.images is not None
+              else dataset_photos(options, main, realism, nn_inpainting))
+    originals, gallery, split, eval_data = photos.originals, photos.gallery, photos.split, photos.eval_data
     _, holes = make_holes(mask_cfg, main.size, [o.shape[:2] for o in originals], seed)
     results: dict[str, tuple[list[np.ndarray], str, ModelInpainter | None]] = {}
     for model in models:  # every model fills the same full-size holes, each cut by its own geometry
@@ -184,7 +200,7 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
     suffix = f"-{split}" if split else ""
     grid_png = Path(results_dir) / "inpainting" / f"{run_label(checkpoint)}-{mask}{suffix}.png"
     _grid(originals, holes, results, grid_png, f"{eval_data}{' ' + split if split else ''}, {mask} holes")
-    realism_rows = realism_values(options.realism, options.realism_model, train_photos, originals, holes,
+    realism_rows = realism_values(options.realism, options.realism_model, photos.train_photos, originals, holes,
                                   {name: r[0] for name, r in results.items()}, seed)
     stamp = row_stamp()
     rows = []
