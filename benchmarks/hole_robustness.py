@@ -2,6 +2,12 @@
 photo) x shape (square, box, strokes, random region) x place (centre, edge, corner), the same holes for all
 (ssl_ce.data.hole_cells), models filling through `ssl_ce.inpaint.fill_all` as `ssl-ce inpaint` does.
 
+Realism (issue 43), as `ssl-ce eval inpainting` measures it: the sharpness ratios in every cell, and the hole
+square's KID (MobileNet-v1, against real photos of the train split at the same size) for each hole size over
+its 12 shape x place cells, since a cell's few photos are too few for a KID; each model's KID margin over the
+most realistic classical inpainter of that size comes with its interval over KID subsets. `--realism none`
+leaves them out; without the network's file they are left out with a note.
+
     python benchmarks/hole_robustness.py --data-root ../shared/data/roads --split val \
         --checkpoint weights/inpainter-center-roads-128.safetensors [--checkpoint FREEFORM] [--photo-px 227] \
         [--cuts photo hole] [--blends none poisson]
@@ -35,12 +41,17 @@ from ssl_ce.data.hole_cells import PLACES, SHAPES, all_cells, cell_hole
 from ssl_ce.data.images import load_image_any_size
 from ssl_ce.evaluators.common import sample_indices
 from ssl_ce.evaluators.inpaint_metrics import mean_scores
+from ssl_ce.evaluators.inpaint_realism import feature_net
 from ssl_ce.evaluators.test_looks import record_test_look
 from ssl_ce.hole_geometry import CUTS, DEFAULT_CUT, DEFAULT_FREE_BLEND
 from ssl_ce.inpaint import fill_all
 from ssl_ce.inpainters import CLASSICAL
 from ssl_ce.pretrained import ModelInpainter
 from ssl_ce.provenance import git_commit
+from ssl_ce.realism.distances import kid
+from ssl_ce.realism.measure import KID_SCALE, REFERENCE_IMAGES, Reference, crop, hole_square, kid_margin
+from ssl_ce.realism.networks import FeatureNet
+from ssl_ce.realism.sharpness import sharpness_ratios
 from ssl_ce.results import markdown_table
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,8 +82,11 @@ def inpainters(checkpoints: list[str], cuts: list[str], blends: list[str]) -> li
     return models
 
 
-def score_cells(models: list[ModelInpainter], classical: list[str], images: list[np.ndarray]) -> pd.DataFrame:
-    rows = []
+def score_cells(models: list[ModelInpainter], classical: list[str], images: list[np.ndarray],
+                net: FeatureNet | None = None) -> tuple[pd.DataFrame, dict]:
+    """Every cell's row for every inpainter, and (with `net`) the hole squares' features of its fills and the
+    holes, pooled by hole size: {size: (holes, {inpainter: features})}."""
+    rows, pooled = [], {}
     for cell in all_cells():
         holes = [cell_hole(im.shape[:2], cell, i) for i, im in enumerate(images)]
         fills: dict[str, tuple[list[np.ndarray], int]] = {}
@@ -81,11 +95,35 @@ def score_cells(models: list[ModelInpainter], classical: list[str], images: list
             fills[model.name] = (filled, len(unsuited))
         for name in classical:
             fills[name] = ([CLASSICAL[name](im, h) for im, h in zip(images, holes, strict=True)], 0)
+        size_holes, features = pooled.setdefault(cell.size, ([], {}))
+        size_holes += holes
         for name, (filled, unsuited) in fills.items():
             scores = mean_scores(images, filled, holes)
+            hf, grad = sharpness_ratios(images, filled, holes)
             rows.append({"inpainter": name, "shape": cell.shape, "place": cell.place, "size": cell.size,
                          "coverage": float(np.mean([h.mean() for h in holes])), "images": len(images),
-                         "psnr_db": scores.psnr_db, "ssim": scores.ssim, "unsuited_images": unsuited})
+                         "psnr_db": scores.psnr_db, "ssim": scores.ssim, "hf_ratio": hf, "grad_ratio": grad,
+                         "unsuited_images": unsuited})
+            if net is not None:
+                features.setdefault(name, []).append(
+                    net.embed([crop(f, hole_square(h)) for f, h in zip(filled, holes, strict=True)]))
+    return pd.DataFrame(rows), pooled
+
+
+def kid_by_size(net: FeatureNet, reals: list[np.ndarray], pooled: dict, classical: list[str]) -> pd.DataFrame:
+    """Each inpainter's hole KID (x1e3) per hole size over that size's cells, and each model's margin over the
+    classical inpainter of lowest KID there (paired subsets; above 0: the model is nearer the real photos)."""
+    rows = []
+    for size, (holes, features) in pooled.items():
+        reference = Reference.of(net, reals, holes)
+        kids = {name: kid(np.concatenate(parts), reference.hole) for name, parts in features.items()}
+        best = min((n for n in kids if n in classical), key=lambda n: kids[n].mean, default=None)
+        for name, value in kids.items():
+            rows.append({"inpainter": name, "size": size, "images": len(holes),
+                         "kid_hole": value.mean * KID_SCALE, "kid_hole_std": value.std * KID_SCALE,
+                         "best_classical": best or "",
+                         "margin_vs_best_classical": str(kid_margin(kids[best], value))
+                         if best and name not in classical else ""})
     return pd.DataFrame(rows)
 
 
@@ -117,14 +155,22 @@ def main() -> None:
                         help="The window cuts a varying-hole model fills with (one set of rows each).")
     parser.add_argument("--blends", nargs="+", default=[DEFAULT_FREE_BLEND], choices=BLENDS,
                         help="How a varying-hole model's fill meets the known pixels (one set of rows each).")
+    parser.add_argument("--realism", default="auto", choices=["auto", "none"],
+                        help="Hole KID (MobileNet-v1) per hole size and the sharpness ratios per cell; auto: where "
+                        "the network's file is found.")
     parser.add_argument("--results", default=str(REPO / "results"))
     args = parser.parse_args()
     models = inpainters(args.checkpoint, args.cuts, args.blends)
     images = photos(Path(args.data_root), args.split, args.limit, args.photo_px)
-    table = score_cells(models, args.classical, images)
+    net, why_not = feature_net("auto", None) if args.realism == "auto" else (None, "--realism none")
+    table, pooled = score_cells(models, args.classical, images, net)
+    kids = (kid_by_size(net, photos(Path(args.data_root), "train", REFERENCE_IMAGES, args.photo_px), pooled,
+                        args.classical) if net is not None else None)
     size_part = f"_{args.photo_px}px" if args.photo_px else ""
     stem = Path(args.results) / f"hole_robustness{size_part}_{args.split}"
     table.to_csv(stem.with_suffix(".csv"), index=False)
+    if kids is not None:
+        kids.round(3).to_csv(f"{stem}_kid.csv", index=False)
     if args.split == "test":  # scored here, not through an evaluator: the ledger row is written here
         means = table.groupby("inpainter")[["psnr_db", "ssim"]].mean().round(2).reset_index()
         for path in args.checkpoint:
@@ -136,7 +182,8 @@ def main() -> None:
                + f" --limit {args.limit}" + (f" --photo-px {args.photo_px}" if args.photo_px else "")
                + (f" --classical {shlex.join(args.classical)}" if args.classical != list(CLASSICAL) else "")
                + (f" --cuts {' '.join(args.cuts)}" if args.cuts != [DEFAULT_CUT] else "")
-               + (f" --blends {' '.join(args.blends)}" if args.blends != [DEFAULT_FREE_BLEND] else ""))
+               + (f" --blends {' '.join(args.blends)}" if args.blends != [DEFAULT_FREE_BLEND] else "")
+               + (" --realism none" if args.realism == "none" else ""))
     psnr = table.pivot_table(index=["inpainter", "shape", "place"], columns="size", values="psnr_db")
     psnr.columns = [f"{100 * c:g} %" for c in psnr.columns]
     best_classical = table[table["inpainter"].isin(args.classical)].groupby(["shape", "place", "size"])["psnr_db"].max()
@@ -152,8 +199,29 @@ def main() -> None:
     stem.with_suffix(".md").write_text(
         f"# Hole robustness ({args.split}, {len(images)} photos)\n\nMade by\n\n    {command}\n\nat {git_commit()}. "
         "PSNR in the hole (dB), one hole per photo per cell, the same holes for every inpainter.\n\n"
-        f"{markdown_table(psnr)}\n\n" + "\n".join(margins))
+        f"{markdown_table(psnr)}\n\n" + "\n".join(margins) + "\n" + realism_section(table, kids, why_not))
     print(f"wrote {stem}.csv, .md and .png")
+
+
+def realism_section(table: pd.DataFrame, kids: pd.DataFrame | None, why_not: str) -> str:
+    """The high-frequency ratio per hole size (mean over its cells) and, where measured, the hole KID."""
+    hf = table.groupby(["inpainter", "size"])["hf_ratio"].mean().unstack("size")
+    hf.columns = [f"{100 * c:g} %" for c in hf.columns]
+    text = ("### High-frequency energy ratio of the fill to the truth, by hole size (mean over its cells; 1 is as "
+            f"sharp as the photos, 0 flat)\n\n{markdown_table(hf.round(3))}\n")
+    if kids is None:
+        return text + f"\nHole KID not measured: {why_not}.\n"
+    kid_cells = kids.assign(cell=[f"{k:.0f} ± {s:.0f}" for k, s in zip(kids.kid_hole, kids.kid_hole_std,
+                                                                          strict=True)])
+    kid_table = kid_cells.pivot(index="inpainter", columns="size", values="cell")
+    kid_table.columns = [f"{100 * c:g} %" for c in kid_table.columns]
+    margins = kids[kids.margin_vs_best_classical != ""].pivot(index="inpainter", columns="size",
+                                                              values="margin_vs_best_classical")
+    margins.columns = [f"{100 * c:g} %" for c in margins.columns]
+    return (text + f"\n### Hole KID (MobileNet-v1, x1e3, ± its spread over subsets) by hole size, over the "
+            f"{kids.images.iloc[0]} fills of its shape x place cells\n\n{markdown_table(kid_table)}\n\n"
+            "### KID of the most realistic classical inpainter of each size minus the model's (x1e3, 95 % "
+            f"interval over KID subsets; above 0: the model is more realistic)\n\n{markdown_table(margins)}\n")
 
 
 if __name__ == "__main__":

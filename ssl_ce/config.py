@@ -167,6 +167,9 @@ class TrainConfig:
     # to metrics.csv as knn_top1 and drawn beside the losses; 0 = off (it turns itself off for unlabelled data)
     knn_every: int = 225
     grid_images: int = 8  # images in the per-epoch inpainting grid
+    # also the hole KID (MobileNet-v1, x1e3) of an inpainter's val-curve fills at every epoch end, against
+    # CURVE_KID_REALS train photos: realism over epochs beside val PSNR (needs the realism network's file)
+    curve_kid: bool = False
     tensorboard: bool = False  # also log losses, img/s and the grids to <run>/tensorboard (pip install tensorboard)
     deterministic: bool = False  # torch.use_deterministic_algorithms (slower; bit-identical CPU reruns)
     collapse_steps: int = 200  # flag discriminator collapse after this many consecutive collapsed steps
@@ -213,6 +216,7 @@ class Config:
 # of these changes a step's numbers. Anything else changed on --resume (or a study's reuse of a run) is refused.
 RESUMABLE_CHANGES = ("train.epochs", "train.max_steps", "train.device", "train.tensorboard", "train.checkpoint_every",
                      "train.epoch_end_every", "train.grid_images", "train.knn_every", "train.data_on_device",
+                     "train.curve_kid",
                      "train.compile", "data.root", "data.strict", "data.download")
 
 

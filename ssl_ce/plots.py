@@ -18,22 +18,27 @@ def _figure(figsize: tuple[float, float], rows: int = 1, columns: int = 1, squee
     return fig, fig.subplots(rows, columns, squeeze=squeeze)
 
 
+CURVE_TITLES = {"val_psnr_db": "PSNR dB, hole", "val_hf_ratio": "HF ratio, hole (1 = real)",
+                "val_kid_mnv1_hole": "hole KID x1e3 (MobileNet-v1)"}
+
+
 def plot_loss_curves(metrics_csv: Path, png: Path, steps_per_epoch: int, val_curve_csv: Path | None = None) -> None:
-    """One panel per loss against epochs (the paper's "error vs epochs"), raw and smoothed, and the val PSNR
-    measured at epoch ends where `val_curve_csv` holds it."""
+    """One panel per loss against epochs (the paper's "error vs epochs"), raw and smoothed, and one per held-out
+    measure of `val_curve_csv` (val PSNR, HF ratio, KID) at the epoch ends where it was measured."""
     frame = pd.read_csv(metrics_csv)
     losses = [c for c in frame.columns if c in ("rec", "adv", "d_total", "ce", "train_acc", "rot_acc", "knn_top1")]
     if frame.empty or not losses:
         return
     curve = pd.read_csv(val_curve_csv) if val_curve_csv is not None and val_curve_csv.exists() else None
+    held_out = [c for c in (curve.columns if curve is not None else []) if c.startswith("val_")]
     epochs = frame["step"] / max(1, steps_per_epoch)
     window = max(1, len(frame) // 50)
-    panels = len(losses) + (curve is not None)
+    panels = len(losses) + len(held_out)
     fig, axes = _figure((3.2 * panels, 2.8), 1, panels, squeeze=False)
-    if curve is not None:
-        ax = axes[0][-1]
-        ax.plot(curve["step"] / max(1, steps_per_epoch), curve["val_psnr_db"], marker="o", ms=2.5, lw=1.2)
-        ax.set_title(f"val PSNR dB ({int(curve['images'].iloc[-1])} images, hole)")
+    for ax, column in zip(axes[0][len(losses):], held_out, strict=True):  # held-out measures at epoch ends
+        shown = curve[column].notna()  # a run resumed after a measure was added has it from then on
+        ax.plot(curve["step"][shown] / max(1, steps_per_epoch), curve[column][shown], marker="o", ms=2.5, lw=1.2)
+        ax.set_title(f"val {CURVE_TITLES.get(column, column)}\n{int(curve['images'].iloc[-1])} images", fontsize=9)
         ax.set_xlabel("epoch")
     for ax, name in zip(axes[0], losses, strict=False):
         if name == "knn_top1":  # measured every train.knn_every steps: points, not a smoothed curve

@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 from ssl_ce.config import Config, config_from_dict
 from ssl_ce.evaluators.test_looks import LEDGER_ENV
+from ssl_ce.realism.networks import FeatureNet
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -54,3 +56,15 @@ def image_folder(tmp_path: Path) -> Path:
 def pytest_configure(config: pytest.Config) -> None:
     """Test-split scorings made by the tests go to a ledger of their own, never to results/test_looks.csv."""
     os.environ.setdefault(LEDGER_ENV, str(Path(tempfile.mkdtemp(prefix="ssl-ce-test-looks-")) / "test_looks.csv"))
+
+
+def colour_net() -> FeatureNet:
+    """A cheap stand-in network: colour and detail statistics on a coarse grid (real photos vs fills differ)."""
+
+    def embed_one(image: np.ndarray) -> np.ndarray:
+        grey = image.astype(float).mean(-1)
+        cells = grey.reshape(8, 28, 8, 28).mean((1, 3)).ravel()
+        detail = np.abs(ndimage.laplace(grey)).reshape(8, 28, 8, 28).mean((1, 3)).ravel()
+        return np.concatenate([cells / 255, detail / 50])
+
+    return FeatureNet("mnv1", embed_one)

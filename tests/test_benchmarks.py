@@ -235,6 +235,16 @@ def test_hole_robustness_scores_every_cell_for_every_inpainter(tmp_path: Path) -
     assert (centre_model[centre_model["shape"] == "strokes"]["unsuited_images"] > 0).any()
     text = (tmp_path / "hole_robustness_57px_val.md").read_text()
     assert "minus the best classical inpainter" in text and (tmp_path / "hole_robustness_57px_val.png").is_file()
+    assert table["hf_ratio"].ge(0).all() and table["grad_ratio"].ge(0).all()  # realism in every cell
+    assert "### High-frequency energy ratio" in text
+    kid_csv = tmp_path / "hole_robustness_57px_val_kid.csv"
+    if "Hole KID not measured" in text:  # no MobileNet-v1 file on this machine: said, and no KID table
+        assert not kid_csv.exists()
+    else:  # one KID per inpainter and hole size, over that size's cells; the model's margin beside it
+        kids = pd.read_csv(kid_csv)
+        assert len(kids) == 3 * table["size"].nunique() and set(kids["images"]) == {3 * 12}
+        assert kids[kids.inpainter.str.startswith("context-encoder")]["margin_vs_best_classical"].notna().all()
+        assert set(kids["best_classical"].dropna()) <= {"mean colour", "opencv telea"}
 
 
 def test_throughput_measures_the_default_against_wave_2_s_in_a_fresh_process_and_profiles_both(tmp_path: Path) -> None:

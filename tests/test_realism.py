@@ -19,7 +19,7 @@ from ssl_ce.realism.networks import MNV1_FILE, FeatureNet
 from ssl_ce.realism.sharpness import sharpness_ratios
 from ssl_ce.training import train
 
-from .conftest import tiny_config
+from .conftest import colour_net, tiny_config
 
 SHARED_MODEL = Path(__file__).resolve().parents[2] / "shared" / "models" / MNV1_FILE
 
@@ -104,18 +104,6 @@ def test_inception_offline_is_a_one_line_error(tmp_path: Path) -> None:
     assert "\n" not in str(error.value)
 
 
-def _colour_net() -> FeatureNet:
-    """A cheap stand-in network: colour and detail statistics on a coarse grid (real photos vs fills differ)."""
-
-    def embed_one(image: np.ndarray) -> np.ndarray:
-        grey = image.astype(float).mean(-1)
-        cells = grey.reshape(8, 28, 8, 28).mean((1, 3)).ravel()
-        detail = np.abs(ndimage.laplace(grey)).reshape(8, 28, 8, 28).mean((1, 3)).ravel()
-        return np.concatenate([cells / 255, detail / 50])
-
-    return FeatureNet("mnv1", embed_one)
-
-
 def _mnv1_or_skip() -> FeatureNet:
     if not SHARED_MODEL.is_file():
         pytest.skip(f"{SHARED_MODEL} is absent")
@@ -138,7 +126,7 @@ def test_real_fills_score_near_zero_and_blur_and_checkerboard_clearly_worse(net:
     if net == "mnv1":
         feature_net, photos = _mnv1_or_skip(), _road_photos_or_skip(160)
     else:
-        feature_net, photos = _colour_net(), [_photo(i, 96) for i in range(160)]
+        feature_net, photos = colour_net(), [_photo(i, 96) for i in range(160)]
     holes = [_centre_hole(p.shape[0]) for p in photos[:60]]
     reference = Reference.of(feature_net, photos[60:], holes)
     scored = photos[:60]
@@ -161,7 +149,7 @@ def centre_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_evaluator_fills_every_realism_column_for_every_inpainter(centre_model: Path, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(networks.NETWORKS, "mnv1", lambda _file: _colour_net())
+    monkeypatch.setitem(networks.NETWORKS, "mnv1", lambda _file: colour_net())
     rows = INPAINTING(centre_model, limit=8, realism="mnv1", results_dir=str(tmp_path), progress=False)
     assert all(set(realism_columns()) <= set(r) for r in rows)
     assert all(isinstance(r["kid_mnv1_hole"], float) and isinstance(r["hf_ratio"], float) for r in rows)

@@ -18,7 +18,7 @@ from ssl_ce.training import train
 from ssl_ce.training.run_log import shown_at
 from ssl_ce.training.schedule import epoch_end_due, learning_rate
 
-from .conftest import REPO, SHARED_DATA, tiny_config
+from .conftest import REPO, SHARED_DATA, colour_net, tiny_config
 
 TINY = {"data": {"source": "photos", "crops_per_photo": 2, "root": None, "shift": 0},  # unshifted: 30 steps
         "train": {"batch_size": 4, "precision": "fp32", "grid_images": 2, "epochs": 6, "max_steps": 30}}
@@ -89,6 +89,8 @@ def test_run_directory_holds_everything_a_user_needs(tmp_path: Path) -> None:
     curve = pd.read_csv(out / "val_curve.csv")  # an inpainter's val PSNR at every epoch end
     assert curve["epoch"].tolist() == [1, 2] and curve["step"].tolist() == [5, 10]
     assert np.isfinite(curve["val_psnr_db"]).all() and (curve["images"] > 0).all()
+    assert (curve["val_hf_ratio"] >= 0).all()  # the fills' sharpness against the truth, beside PSNR
+    assert not any(c.startswith("val_kid") for c in curve.columns)  # KID over epochs only when asked
 
 
 def test_epoch_end_every_marks_every_nth_epoch_and_the_last(tmp_path: Path) -> None:
@@ -379,3 +381,33 @@ def test_freezing_the_adversary_in_the_generator_step_changes_no_number() -> Non
         runs.append((losses, weights))
     assert "adv" in runs[0][0][0] and runs[0][0] == runs[1][0]
     assert all(torch.equal(runs[0][1][k], runs[1][1][k]) for k in runs[0][1])
+
+
+def test_curve_kid_measures_the_val_fills_hole_kid_at_every_epoch_end(tmp_path: Path, monkeypatch) -> None:
+    from ssl_ce.realism import networks
+
+    monkeypatch.setitem(networks.NETWORKS, "mnv1", lambda _file: colour_net())  # the real file may be absent
+    train(tiny_config(train={"curve_kid": True}), tmp_path / "run", progress=False)
+    curve = pd.read_csv(tmp_path / "run" / "val_curve.csv")
+    assert curve["epoch"].tolist() == [1, 2] and (curve["val_kid_mnv1_hole"] > -1e3).all()
+    assert curve["val_kid_mnv1_hole"].nunique() == 2  # measured again on each epoch's fills
+
+
+def test_curve_kid_without_the_realism_network_stops_with_one_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("SSL_CE_MNV1", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # no ../shared/models here
+    with pytest.raises(SslCeError, match="no realism network") as error:
+        train(tiny_config(train={"curve_kid": True}), tmp_path / "run", progress=False)
+    assert "\n" not in str(error.value)
+
+
+def test_a_resumed_run_that_measures_a_new_column_keeps_the_earlier_rows(tmp_path: Path) -> None:
+    from ssl_ce.training.run_log import MetricsLog
+
+    path = tmp_path / "val_curve.csv"
+    MetricsLog(path, 0).write([{"step": 5, "val_psnr_db": 12.0}])
+    MetricsLog(path, 5).write([{"step": 10, "val_psnr_db": 13.0, "val_hf_ratio": 0.5}])
+    frame = pd.read_csv(path)
+    assert frame["step"].tolist() == [5, 10] and frame["val_psnr_db"].tolist() == [12.0, 13.0]
+    assert frame["val_hf_ratio"].isna().tolist() == [True, False]

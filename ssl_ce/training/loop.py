@@ -35,9 +35,12 @@ from ssl_ce.config import RESUMABLE_CHANGES, Config, config_from_dict, recipe_ch
 from ssl_ce.data import build_dataset
 from ssl_ce.data.batches import Batch, epoch_batches, iterate, make_batch, place_training_images, step_rng
 from ssl_ce.errors import Interrupted, SslCeError
+from ssl_ce.evaluators.inpaint_realism import AUTO_NET
 from ssl_ce.methods import Method, build_method, method_spec, output_region
 from ssl_ce.models import build_model, input_size
 from ssl_ce.provenance import environment
+from ssl_ce.realism.measure import Reference
+from ssl_ce.realism.networks import NETWORKS
 from ssl_ce.runtime import (
     Dist,
     autocast_context,
@@ -50,7 +53,7 @@ from ssl_ce.runtime import (
 from ssl_ce.training.averaging import AVERAGED_NAME, WeightAverage, write_averaged
 from ssl_ce.training.knn_monitor import KnnMonitor
 from ssl_ce.training.optim import compile_modules, make_optimizers, restore_optimizer
-from ssl_ce.training.run_log import VAL_CURVE_IMAGES, EpochPictures, StepLog, write_run_info
+from ssl_ce.training.run_log import CURVE_KID_REALS, VAL_CURVE_IMAGES, EpochPictures, StepLog, write_run_info
 from ssl_ce.training.schedule import average_due, epoch_end_due, set_learning_rates
 from ssl_ce.training.warm_start import init_from
 
@@ -147,7 +150,7 @@ def _train(cfg: Config, out: Path, resume: bool, progress: bool) -> TrainResult:
         curve_batch = make_batch(curve_images, curve_labels, cfg, torch.Generator().manual_seed(cfg.train.seed + 1),
                                  device, train=False)
     pictures = EpochPictures(out, cfg, unwrapped, grid_batch, autocast, steps_per_epoch, log.board, curve_batch,
-                             step) if ddp.main else None
+                             step, curve_reference(cfg, train_set, curve_batch)) if ddp.main else None
 
     if not method.trains:  # random init: the initialised weights are the result
         if not resume:
@@ -246,6 +249,16 @@ def train_step(method: Method, batch: Batch, optimizers: dict[str, torch.optim.O
     scaler.step(optimizers["g"])
     scaler.update()
     return {k: v.detach() for k, v in losses.items()}
+
+
+def curve_reference(cfg: Config, train_set, curve_batch: Batch | None) -> Reference | None:
+    """With `train.curve_kid`, the real train photos (cropped at the val curve's hole squares) that its KID
+    compares the fills with; the realism network's file must be there, since the run asked for it."""
+    if not cfg.train.curve_kid or curve_batch is None:
+        return None
+    images = train_set.batch(list(range(min(CURVE_KID_REALS, len(train_set)))))[0]
+    reals = list(images.permute(0, 2, 3, 1).cpu().numpy())
+    return Reference.of(NETWORKS[AUTO_NET](None), reals, list(curve_batch.masks.hole[:, 0].bool().cpu().numpy()))
 
 
 @contextlib.contextmanager

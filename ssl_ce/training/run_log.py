@@ -21,6 +21,9 @@ from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators.inpaint_metrics import mean_scores
 from ssl_ce.methods import Method, method_spec
 from ssl_ce.plots import plot_loss_curves, save_image_table, save_inpainting_grid
+from ssl_ce.realism.distances import kid
+from ssl_ce.realism.measure import KID_SCALE, Reference, crop
+from ssl_ce.realism.sharpness import sharpness_ratios
 from ssl_ce.training.health import CollapseMonitor, check_finite
 
 LOG_EVERY = 10  # steps between host syncs for logging (losses are kept on device in between)
@@ -60,6 +63,14 @@ class MetricsLog:
         new = self.columns is None
         if new:
             self.columns = list(rows[0].keys())
+        elif added := [k for k in rows[0] if k not in self.columns]:  # a resumed run measures more columns now
+            with self.path.open() as f:
+                kept = list(csv.DictReader(f))
+            self.columns += added
+            with self.path.open("w", newline="") as f:
+                writer = csv.DictWriter(f, self.columns)
+                writer.writeheader()
+                writer.writerows(kept)
         with self.path.open("a", newline="") as f:
             writer = csv.DictWriter(f, self.columns)
             if new:
@@ -149,10 +160,11 @@ class EpochPictures:
 
     def __init__(self, out: Path, cfg: Config, method: Method, grid_batch: Batch,
                  autocast: contextlib.AbstractContextManager, steps_per_epoch: int, board=None,
-                 curve_batch: Batch | None = None, resume_step: int = 0) -> None:
+                 curve_batch: Batch | None = None, resume_step: int = 0,
+                 curve_reference: Reference | None = None) -> None:
         self.out, self.cfg, self.method, self.grid_batch = out, cfg, method, grid_batch
         self.autocast, self.steps_per_epoch, self.board = autocast, steps_per_epoch, board
-        self.curve_batch = curve_batch
+        self.curve_batch, self.curve_reference = curve_batch, curve_reference
         self.curve = MetricsLog(out / VAL_CURVE, resume_step)
         (out / "samples").mkdir(parents=True, exist_ok=True)
 
@@ -168,11 +180,7 @@ class EpochPictures:
     def __call__(self, epoch: int, step: int) -> None:
         shown = self._fills(self.grid_batch)
         if shown is not None and self.curve_batch is not None:
-            filled = self._fills(self.curve_batch)[1]
-            holes = list(self.curve_batch.masks.hole[:, 0].bool().cpu().numpy())
-            scores = mean_scores(list(_uint8(self.curve_batch.images)), list(_uint8(filled)), holes)
-            self.curve.write([{"step": step, "epoch": epoch, "val_psnr_db": round(scores.psnr_db, 3),
-                               "images": len(holes)}])
+            self.curve.write([{"step": step, "epoch": epoch, **self._curve_scores()}])
         if shown is not None:
             png = self.out / "samples" / f"epoch_{epoch:03d}.png"
             what = method_spec(self.cfg).label(self.cfg)
@@ -185,6 +193,21 @@ class EpochPictures:
                 self.board.add_image("samples", np.asarray(Image.open(png).convert("RGB")), step, dataformats="HWC")
         plot_loss_curves(self.out / "metrics.csv", self.out / "loss_curve.png", self.steps_per_epoch,
                          self.out / VAL_CURVE)
+
+    def _curve_scores(self) -> dict[str, float]:
+        """The val curve's columns: PSNR and the high-frequency ratio over the holes (weight-free: a blur is far
+        below 1, a checkerboard above), and the hole KID where a reference of real train photos was given."""
+        originals = list(_uint8(self.curve_batch.images))
+        holes = list(self.curve_batch.masks.hole[:, 0].bool().cpu().numpy())
+        filled = list(_uint8(self._fills(self.curve_batch)[1]))
+        scores = {"val_psnr_db": round(mean_scores(originals, filled, holes).psnr_db, 3),
+                  "val_hf_ratio": round(sharpness_ratios(originals, filled, holes)[0], 4)}
+        if self.curve_reference is not None:
+            reference = self.curve_reference
+            crops = [crop(f, square) for f, square in zip(filled, reference.squares, strict=True)]
+            value = kid(reference.net.embed(crops), reference.hole)
+            scores[f"val_kid_{reference.net.name}_hole"] = round(value.mean * KID_SCALE, 2)
+        return {**scores, "images": len(holes)}
 
     def _over_epochs(self, epoch: int, masked: torch.Tensor, filled: torch.Tensor) -> None:
         """samples/over_epochs.png: the same validation images filled at epochs 1, 2, 5, 10, 20, 50, ... and the
@@ -208,6 +231,7 @@ class EpochPictures:
 OVER_EPOCHS_IMAGES = 6
 VAL_CURVE = "val_curve.csv"
 VAL_CURVE_IMAGES = 64  # validation images (fixed holes) scored at every epoch end: about a second at 128 px
+CURVE_KID_REALS = 256  # train photos (the first of the split) the val curve's KID compares the fills with
 
 
 def shown_at(epoch: int) -> bool:
