@@ -210,17 +210,19 @@ def realism_section(table: pd.DataFrame, kids: pd.DataFrame | None, why_not: str
     text = ("### High-frequency energy ratio of the fill to the truth, by hole size (mean over its cells; 1 is as "
             f"sharp as the photos, 0 flat)\n\n{markdown_table(hf.round(3))}\n")
     if kids is None:
-        return text + f"\nHole KID not measured: {why_not}.\n"
+        return text + f"\nHole KID not measured: {why_not.removeprefix('realism not measured: ')}.\n"
     kid_cells = kids.assign(cell=[f"{k:.0f} ± {s:.0f}" for k, s in zip(kids.kid_hole, kids.kid_hole_std,
                                                                           strict=True)])
     kid_table = kid_cells.pivot(index="inpainter", columns="size", values="cell")
     kid_table.columns = [f"{100 * c:g} %" for c in kid_table.columns]
-    margins = kids[kids.margin_vs_best_classical != ""].pivot(index="inpainter", columns="size",
-                                                              values="margin_vs_best_classical")
+    text += (f"\n### Hole KID (MobileNet-v1, x1e3, ± its spread over subsets) by hole size, over the "
+             f"{kids.images.iloc[0]} fills of its shape x place cells\n\n{markdown_table(kid_table)}\n")
+    compared = kids[kids.margin_vs_best_classical != ""]
+    if compared.empty:  # no classical inpainter to compare with
+        return text
+    margins = compared.pivot(index="inpainter", columns="size", values="margin_vs_best_classical")
     margins.columns = [f"{100 * c:g} %" for c in margins.columns]
-    return (text + f"\n### Hole KID (MobileNet-v1, x1e3, ± its spread over subsets) by hole size, over the "
-            f"{kids.images.iloc[0]} fills of its shape x place cells\n\n{markdown_table(kid_table)}\n\n"
-            "### KID of the most realistic classical inpainter of each size minus the model's (x1e3, 95 % "
+    return (text + "\n### KID of the most realistic classical inpainter of each size minus the model's (x1e3, 95 % "
             f"interval over KID subsets; above 0: the model is more realistic)\n\n{markdown_table(margins)}\n")
 
 
