@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import shlex
 from pathlib import Path
 
 import matplotlib
@@ -53,6 +52,7 @@ from ssl_ce.realism.measure import KID_SCALE, REFERENCE_IMAGES, Reference, crop,
 from ssl_ce.realism.networks import FeatureNet
 from ssl_ce.realism.sharpness import sharpness_ratios
 from ssl_ce.results import markdown_table
+from ssl_ce.study import command_line
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -177,13 +177,8 @@ def main() -> None:
             record_test_look("hole-robustness", Path(path), {"split": "test", "limit": args.limit,
                                                              "photo_px": args.photo_px},
                              means.to_dict("records"), source="benchmarks/hole_robustness.py")
-    command = (f"python benchmarks/hole_robustness.py --data-root {args.data_root} --split {args.split} "
-               + " ".join(f"--checkpoint {p}" for p in args.checkpoint)
-               + f" --limit {args.limit}" + (f" --photo-px {args.photo_px}" if args.photo_px else "")
-               + (f" --classical {shlex.join(args.classical)}" if args.classical != list(CLASSICAL) else "")
-               + (f" --cuts {' '.join(args.cuts)}" if args.cuts != [DEFAULT_CUT] else "")
-               + (f" --blends {' '.join(args.blends)}" if args.blends != [DEFAULT_FREE_BLEND] else "")
-               + (" --realism none" if args.realism == "none" else ""))
+    command = command_line("benchmarks/hole_robustness.py", parser, args,
+                           always=("data_root", "split", "checkpoint", "limit"), leave_out=("results",))
     psnr = table.pivot_table(index=["inpainter", "shape", "place"], columns="size", values="psnr_db")
     psnr.columns = [f"{100 * c:g} %" for c in psnr.columns]
     best_classical = table[table["inpainter"].isin(args.classical)].groupby(["shape", "place", "size"])["psnr_db"].max()

@@ -26,6 +26,7 @@ from ssl_ce.errors import SslCeError
 from ssl_ce.provenance import environment, machine_line
 from ssl_ce.results import markdown_table
 from ssl_ce.runtime import resolve_device
+from ssl_ce.study import command_line
 from ssl_ce.training.knn_monitor import monitor_seconds
 from ssl_ce.training.loop import train
 
@@ -95,8 +96,8 @@ def main() -> None:
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
     table.assign(machine=machine).to_csv(results / "knn_monitor_overhead.csv", index=False)
-    command = " ".join(["python benchmarks/knn_monitor_overhead.py --configs", *args.configs, "--methods",
-                        *args.methods, *([] if args.device == "auto" else ["--device", args.device])])
+    command = command_line("benchmarks/knn_monitor_overhead.py", parser, args, always=("configs", "methods"),
+                           leave_out=("results",))
     missing = f"\n\nNot measured, data absent: {', '.join(skipped)}." if skipped else ""
     (results / "knn_monitor_overhead.md").write_text(
         f"# Online k-NN monitor: share of training wall time (budget {BUDGET_PCT:g} %)\n\n"

@@ -20,6 +20,7 @@ from ssl_ce.data.folder import split_files
 from ssl_ce.evaluators.inpainting import INPAINTING
 from ssl_ce.evaluators.test_looks import record_test_look
 from ssl_ce.results import markdown_table
+from ssl_ce.study import command_line
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS = [REPO / "weights" / "inpainter-center-roads-128.safetensors",
@@ -61,8 +62,8 @@ def main() -> None:
     table = pd.DataFrame(rows).set_index(["photo_px", "inpainter"])
     out = Path(args.results) / f"photo_sizes_{args.split}"
     table.to_csv(out.with_suffix(".csv"))
-    command = f"python benchmarks/photo_sizes.py --data-root {args.data_root} --split {args.split} " \
-              f"--sizes {' '.join(map(str, args.sizes))}"
+    command = command_line("benchmarks/photo_sizes.py", parser, args, always=("data_root", "split", "sizes"),
+                           leave_out=("results",))
     out.with_suffix(".md").write_text(f"# A model's score at other photo sizes ({args.split})\n\nMade by\n\n"
                                       f"    {command}\n\n{markdown_table(table)}\n")
     print(markdown_table(table))

@@ -172,7 +172,9 @@ def test_knn_monitor_overhead_measures_each_config_with_data_and_names_the_rest(
     lowest, highest = (100 * (row["knn_s"] + d) / (row["loop_s"] - d) for d in (-half_ms, half_ms))
     assert lowest - 0.005 <= row["share_pct"] <= highest + 0.005
     assert row["within_budget"] == (row["share_pct"] <= 5)
-    assert "Not measured, data absent: cifar10." in (results / "knn_monitor_overhead.md").read_text()
+    text = (results / "knn_monitor_overhead.md").read_text()
+    assert "Not measured, data absent: cifar10." in text
+    assert f"--cifar10-root {tmp_path / 'absent'}" in text  # every option given is in the command beside the table
 
 
 def _seed_table(path: Path, seed: int, psnr: dict[tuple[str, str], float]) -> Path:
@@ -235,6 +237,7 @@ def test_hole_robustness_scores_every_cell_for_every_inpainter(tmp_path: Path) -
     assert (centre_model[centre_model["shape"] == "strokes"]["unsuited_images"] > 0).any()
     text = (tmp_path / "hole_robustness_57px_val.md").read_text()
     assert "minus the best classical inpainter" in text and (tmp_path / "hole_robustness_57px_val.png").is_file()
+    assert '--classical "mean colour" "opencv telea" --limit 3 --photo-px 57' in text  # the command beside it
     assert table["hf_ratio"].ge(0).all() and table["grad_ratio"].ge(0).all()  # realism in every cell
     assert "### High-frequency energy ratio" in text
     kid_csv = tmp_path / "hole_robustness_57px_val_kid.csv"
