@@ -30,6 +30,13 @@ The same recipe trains the cat inpainters of issue 44 (configs/cats-128.yaml; th
     python benchmarks/roads_inpainter.py --data-root ../shared/data/cats --config cats-128 --mask freeform \
         --shift 8 --name cats_inpainter --photos cat-photo --runs runs/cats_inpainter
 
+A published file whose stage-1 run is gone can be finished again: `--base-from FILE --finishes joint` trains
+only the joint-loss finish, from that file's generator (the free-form road model's joint companion, issue 41):
+
+    python benchmarks/roads_inpainter.py --data-root ../shared/data/roads --mask freeform --finish-epochs 16 \
+        --base-from weights/inpainter-freeform-roads-128.safetensors --finishes joint --joint-by kid \
+        --name roads_inpainter_joint --runs runs/roads_inpainter_joint
+
 Runs are kept in --runs DIR: a finished one is reused and an unfinished one resumed. About 50 s per L2 epoch
 and 85 s per joint epoch on the 2-core Intel Xeon (AVX-512 BF16), so the defaults take about 2 h.
 """
@@ -68,7 +75,7 @@ def main() -> None:
     parser.add_argument("--config", default=BASE, help="The config every stage trains with.")
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                         help="A config value for every run, e.g. --set train.max_steps=20 for a quick look.")
-    parser.add_argument("--base-epochs", type=int, default=91)
+    parser.add_argument("--base-epochs", type=int, help="Stage 1's epochs [default: 91].")
     parser.add_argument("--finish-epochs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bottleneck", type=int, default=1000,
@@ -83,11 +90,19 @@ def main() -> None:
     parser.add_argument("--joint-by", choices=("psnr", "kid"), default="psnr",
                         help="How the joint-loss companion is picked among its stages on val: the highest PSNR, "
                              "or the lowest hole KID (the realism the adversarial loss is for).")
+    parser.add_argument("--base-from", metavar="FILE",
+                        help="Skip stage 1: the finishes start from this file's generator (a published model whose "
+                             "stage-1 run is gone); the file is scored on val as the stage-1 row.")
+    parser.add_argument("--finishes", nargs="+", choices=("L2", "joint"), default=["L2", "joint"],
+                        help="The stage-2 finishes to train [default: both].")
     parser.add_argument("--runs", default=str(REPO / "runs" / "roads_inpainter"))
     parser.add_argument("--results", default=str(REPO / "results"))
     parser.add_argument("--score-test", action="store_true",
                         help="Score the chosen model once on the test split (after the choice is made on val).")
     args = parser.parse_args()
+    if args.base_from and args.base_epochs is not None:
+        parser.error("--base-epochs trains stage 1, which --base-from skips")
+    args.base_epochs = 91 if args.base_epochs is None else args.base_epochs
     runs, results = Path(args.runs), Path(args.results)
     scores = Scores(runs / "evaluations", {"mask": args.mask, "progress": False})
     common = {"model.bottleneck": args.bottleneck, "train.seed": args.seed, "data.shift": args.shift,
@@ -101,13 +116,20 @@ def main() -> None:
         rows = scores("inpainting", checkpoint, images=images, split="val", classical=False, results_dir=runs)
         return Scored(name, stage, checkpoint, rows[0])
 
-    base = train_or_resume(base_cfg, runs / "l2-constant", progress=False)
-    candidates = [val("L2", "1: constant rate", base.checkpoint)]
+    if args.base_from:
+        base_file, base_runs = Path(args.base_from).resolve(), []
+        candidates = [val("L2", "1: the given file", base_file)]
+    else:
+        base = train_or_resume(base_cfg, runs / "l2-constant", progress=False)
+        base_file, base_runs = base.checkpoint, [base.out_dir]
+        candidates = [val("L2", "1: constant rate", base_file)]
     finishes = {}
     for name, loss in (("L2", L2), ("joint", JOINT)):
+        if name not in args.finishes:
+            continue
         cfg = load_config(args.config, {**common, **loss, "train.epochs": args.finish_epochs,
                                         "optim.lr_schedule": "cosine", "train.average_epochs": averaged_epochs(args),
-                                        "train.init_from": str(base.checkpoint)})
+                                        "train.init_from": str(base_file)})
         finishes[name] = train_or_resume(cfg, runs / f"{name.lower()}-cosine", progress=False)
         for stage, checkpoint in (("2: last weights", finishes[name].checkpoint),
                                   ("2: averaged", finishes[name].averaged)):
@@ -115,7 +137,7 @@ def main() -> None:
             print(f"{candidates[-1].describe():32s} val PSNR {psnr(candidates[-1]):.2f} dB", flush=True)
     reference = val("published 32-px CIFAR-10 inpainter", REFERENCE, PUBLISHED_32PX)
     chosen = max(candidates, key=psnr)
-    joints = [c for c in candidates if c.name == "joint"]
+    joints = [c for c in candidates if c.name == "joint"] or [chosen]  # with no joint finish: none beside
     joint = max(joints, key=psnr) if args.joint_by == "psnr" else min(joints, key=Scored.hole_kid)
     print(f"chosen on val: {chosen.describe()}, {psnr(chosen):.2f} dB; the 32-px file {psnr(reference):.2f}",
           flush=True)
@@ -123,16 +145,28 @@ def main() -> None:
     test_rows = scores("inpainting", chosen.checkpoint, images=images, split="test", classical=True,
                        also=tuple(str(f) for f in (joint.checkpoint, PUBLISHED_32PX) if f != chosen.checkpoint),
                        results_dir=results / stem_name(args)) if args.score_test else []
-    keep_pictures([base.out_dir, *(finish.out_dir for finish in finishes.values())], results / stem_name(args))
+    keep_pictures([*base_runs, *(finish.out_dir for finish in finishes.values())], results / stem_name(args))
     write_tables(results, [*candidates, reference], chosen, joint, test_rows, args,
                  command_line("benchmarks/roads_inpainter.py", parser, args, always=(
-                     "config", "base_epochs", "finish_epochs", "seed", "shift", "bottleneck"),
-                     leave_out=("runs", "results", "score_test")))
+                     "config", "finish_epochs", "seed", "shift", "bottleneck",
+                     *(() if args.base_from else ("base_epochs",))),
+                     leave_out=("runs", "results", "score_test", *(("base_epochs",) if args.base_from else ()))))
 
 
 def stem_name(args: argparse.Namespace) -> str:
     """results/<name> for the centre model, <name>_<mask> for the others (roads_inpainter by default)."""
     return args.name + ("" if args.mask == "center" else f"_{args.mask.replace('-', '_')}")
+
+
+def stage_one(args: argparse.Namespace) -> str:
+    """Where the finishes start, for the table's text."""
+    if args.base_from:
+        return f"the finishes start from the generator of `{args.base_from}` (no stage 1 trained here)"
+    return f"L2 at a constant rate for {args.base_epochs} epochs"
+
+
+def finish_names(args: argparse.Namespace) -> list[str]:
+    return [{"L2": "L2", "joint": "the joint loss"}[name] for name in args.finishes]
 
 
 def averaged_epochs(args: argparse.Namespace) -> int:
@@ -156,9 +190,9 @@ def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Sco
     write_table(results / stem_name(args), [*(s.as_row() for s in scored), *tested], [  # export reads its rows
         f"# The 128-px {args.photos} {args.mask} inpainter, chosen on val", "",
         f"`{args.config}` with a {args.bottleneck}-d bottleneck and random training shifts of up to "
-        f"{args.shift} px: L2 at a constant rate for {args.base_epochs} "
-        f"epochs, then {args.finish_epochs} epochs on a cosine rate (generator averaged over the last "
-        f"{averaged_epochs(args)}) with L2 and with the joint loss. Every number in this table is on the "
+        f"{args.shift} px: {stage_one(args)}, then {args.finish_epochs} epochs on a cosine rate (generator "
+        f"averaged over the last {averaged_epochs(args)}) with {' and with '.join(finish_names(args))}. Every "
+        "number in this table is on the "
         f"{scored[0].row['images']} val images at their own size, {args.mask} holes, one pass (hole pixels, "
         "[0, 1]).", "",
         f"    {command}", "", markdown_table(table), "",

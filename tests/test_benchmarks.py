@@ -112,6 +112,32 @@ def test_roads_inpainter_chooses_on_val_and_scores_three_models_on_test_once(tmp
         assert "val KID hole x1e3" not in table
 
 
+@pytest.mark.slow
+def test_roads_inpainter_finishes_from_a_given_file_and_trains_only_the_finishes_asked(tmp_path: Path) -> None:
+    photos = road_like_photos(tmp_path / "photos", test_count=2)
+    command = [sys.executable, str(REPO / "benchmarks" / "roads_inpainter.py"), "--config", "quick",
+               "--data-root", str(photos), "--set", "data.source=folder", "--finish-epochs", "1", "--shift", "3",
+               "--results", str(tmp_path / "results"), *(arg for item in TRAIN_TINY for arg in ("--set", item))]
+    first = subprocess.run([*command, "--runs", str(tmp_path / "runs"), "--base-epochs", "1", "--finishes", "L2"],
+                           check=False,
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert not (tmp_path / "runs" / "joint-cosine").exists()  # only the finish asked for
+    given = tmp_path / "runs" / "l2-constant" / "checkpoint.safetensors"
+    done = subprocess.run([*command, "--runs", str(tmp_path / "again"), "--base-from", str(given), "--finishes",
+                           "joint", "--name", "from_file"], check=False, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    trained = {p.parent.name for p in (tmp_path / "again").glob("*/config.yaml")}
+    assert trained == {"joint-cosine"}  # no stage 1, no L2 finish
+    started = yaml.safe_load((tmp_path / "again" / "joint-cosine" / "config.yaml").read_text())["train"]["init_from"]
+    assert Path(started) == given
+    rows = pd.read_csv(tmp_path / "results" / "from_file.csv")
+    assert list(rows["stage"]) == ["1: the given file", "2: last weights", "2: averaged", "reference"]
+    assert list(rows["candidate"][:3]) == ["L2", "joint", "joint"]
+    report = (tmp_path / "results" / "from_file.md").read_text()
+    assert "no stage 1 trained here" in report and "--base-from" in report and "--base-epochs" not in report
+
+
 def _markdown_rows(section: str) -> list[list[str]]:
     """The cells of each row of the first markdown table in `section`."""
     lines = section.split("\n\n|", 1)[1].split("\n\n")[0].splitlines()[2:]  # past the header and its rule
