@@ -19,6 +19,7 @@ def _figure(figsize: tuple[float, float], rows: int = 1, columns: int = 1, squee
 
 
 CURVE_TITLES = {"val_psnr_db": "PSNR dB, hole", "val_hf_ratio": "HF ratio, hole (1 = real)",
+                "val_peak_ratio": "periodic-peak ratio (a grid: high)",
                 "val_kid_mnv1_hole": "hole KID x1e3 (MobileNet-v1)"}
 
 

@@ -16,7 +16,7 @@ from ssl_ce.realism import networks
 from ssl_ce.realism.distances import fid, kid
 from ssl_ce.realism.measure import KID_SCALE, Reference, kid_margin, measure, realism_columns
 from ssl_ce.realism.networks import MNV1_FILE, FeatureNet
-from ssl_ce.realism.sharpness import sharpness_ratios
+from ssl_ce.realism.sharpness import periodic_peak_ratio, sharpness_ratios
 from ssl_ce.training import train
 
 from .conftest import colour_net, tiny_config
@@ -137,6 +137,7 @@ def test_real_fills_score_near_zero_and_blur_and_checkerboard_clearly_worse(net:
     for worse in (blur, board):
         assert kid_margin(worse.hole, truth.hole).low > 0  # the whole interval says: further from real photos
     assert blur.hf_ratio < 0.5 < 1.0 < board.hf_ratio
+    assert board.peak_ratio > 3 * blur.peak_ratio  # the grid has a period, the blur's error none
     again = measure(reference, scored, scored, holes)
     assert again.hole.mean == truth.hole.mean  # the same inputs give the same numbers
 
@@ -171,3 +172,22 @@ def test_without_the_network_the_columns_stay_empty_with_a_note_never_zero(centr
     off = INPAINTING(centre_model, limit=4, realism="none", results_dir=str(tmp_path), progress=False)
     assert all(r["kid_mnv1_hole"] == "" and "--realism none" in r["realism_note"] for r in off)
     assert inpaint_realism.REALISM_CHOICES[0] == "auto"
+
+
+def test_the_peak_ratio_sees_a_grid_that_blur_and_texture_do_not_have() -> None:
+    photos = [_photo(i, 128) for i in range(32)]
+    holes = [_centre_hole(128)] * 32
+    blurred = [_blurred(p, h) for p, h in zip(photos, holes, strict=True)]
+    noisy = [np.clip(b.astype(int) + np.random.default_rng(i).normal(0, 10, b.shape) * h[..., None], 0, 255
+                     ).astype(np.uint8) for i, (b, h) in enumerate(zip(blurred, holes, strict=True))]
+    gridded = [_checkerboard(p, h, 10) for p, h in zip(photos, holes, strict=True)]
+    floor = periodic_peak_ratio(photos, blurred, holes)
+    assert periodic_peak_ratio(photos, photos, holes) == 0.0  # no error, no peak
+    assert 1.0 < floor < 4.0 and periodic_peak_ratio(photos, noisy, holes) < 4.0  # texture without a period
+    assert periodic_peak_ratio(photos, gridded, holes) > 3 * floor
+    order = np.random.default_rng(0).permutation(32)
+    shuffled = periodic_peak_ratio(*([x[i] for i in order] for x in (photos, gridded, holes)))
+    assert shuffled == pytest.approx(periodic_peak_ratio(photos, gridded, holes), rel=1e-9)
+    odd = [_photo(99, 96)]  # one photo of another size: left out, not mixed into the spectrum
+    assert periodic_peak_ratio(photos + odd, gridded + odd, [*holes, _centre_hole(96)]) == pytest.approx(
+        periodic_peak_ratio(photos, gridded, holes), rel=1e-9)

@@ -90,6 +90,7 @@ def test_run_directory_holds_everything_a_user_needs(tmp_path: Path) -> None:
     assert curve["epoch"].tolist() == [1, 2] and curve["step"].tolist() == [5, 10]
     assert np.isfinite(curve["val_psnr_db"]).all() and (curve["images"] > 0).all()
     assert (curve["val_hf_ratio"] >= 0).all()  # the fills' sharpness against the truth, beside PSNR
+    assert (curve["val_peak_ratio"] >= 0).all()  # and whether a grid comes up over the epochs
     assert not any(c.startswith("val_kid") for c in curve.columns)  # KID over epochs only when asked
 
 

@@ -1,6 +1,6 @@
 """Realism columns for the inpainting evaluator: how far filled images lie from real photos of the train split
 (never the scored images) in a feature network's space, on the square around the hole and on the whole image,
-and how sharp the fill is against the truth.
+how sharp the fill is against the truth, and whether its error has a period (a decoder's grid).
 
 The square around a hole is the bounding box of its pixels grown to a square and by the paper's context ring
 (64/56: the square a centre model predicts), inside the image where it fits;
@@ -16,7 +16,7 @@ import numpy as np
 
 from ssl_ce.realism.distances import Kid, fid, kid
 from ssl_ce.realism.networks import NETWORKS, FeatureNet
-from ssl_ce.realism.sharpness import sharpness_ratios
+from ssl_ce.realism.sharpness import periodic_peak_ratio, sharpness_ratios
 from ssl_ce.stats import Margin
 
 REFERENCE_IMAGES = 1000  # real photos of the train split that the fills are compared with
@@ -29,7 +29,7 @@ def realism_columns() -> list[str]:
     per_net = [f"{kind}_{net}_{part}" for net in NETWORKS
                for kind, part in (("kid", "hole"), ("kid", "hole_std"), ("kid", "hole_margin"), ("kid", "image"),
                                   ("kid", "image_std"), ("fid", "image"))]
-    return [*per_net, "hf_ratio", "grad_ratio", "realism_note"]
+    return [*per_net, "hf_ratio", "grad_ratio", "peak_ratio", "realism_note"]
 
 
 def hole_square(hole: np.ndarray, growth: float = SQUARE_GROWTH) -> tuple[float, float, float]:
@@ -74,6 +74,7 @@ class Realism:
     fid_image: float | None
     hf_ratio: float
     grad_ratio: float
+    peak_ratio: float
 
 
 def measure(reference: Reference, originals: list[np.ndarray], filled: list[np.ndarray], holes: list[np.ndarray],
@@ -83,7 +84,7 @@ def measure(reference: Reference, originals: list[np.ndarray], filled: list[np.n
     image_features = reference.net.embed(filled)
     hf, grad = sharpness_ratios(originals, filled, holes)
     return Realism(kid(hole_features, reference.hole, seed), kid(image_features, reference.image, seed),
-                   fid(image_features, reference.image), hf, grad)
+                   fid(image_features, reference.image), hf, grad, periodic_peak_ratio(originals, filled, holes))
 
 
 def kid_margin(worse: Kid, better: Kid, level: float = 0.95) -> Margin:
@@ -104,4 +105,5 @@ def row_values(net: str, realism: Realism, against: Realism | None) -> dict[str,
             f"kid_{net}_image": round(realism.image.mean * KID_SCALE, 2),
             f"kid_{net}_image_std": round(realism.image.std * KID_SCALE, 2),
             f"fid_{net}_image": "" if fid_value is None else round(fid_value, 2),
-            "hf_ratio": round(realism.hf_ratio, 3), "grad_ratio": round(realism.grad_ratio, 3)}
+            "hf_ratio": round(realism.hf_ratio, 3), "grad_ratio": round(realism.grad_ratio, 3),
+            "peak_ratio": round(realism.peak_ratio, 2)}

@@ -63,10 +63,17 @@ def target_rows(per_seed: pd.DataFrame, ours: str, baselines: Sequence[str], col
 
 def realism_cells(rows: list[dict]) -> dict[str, list[str]]:
     """The rows' realism as table columns by label: KID (hole square and whole image, x1e3) and the
-    high-frequency ratio, where the rows were measured (ssl_ce.realism.measure.realism_columns names the CSV's)."""
-    names = {"KID hole x1e3": AUTO_HOLE_KID, "KID image x1e3": AUTO_IMAGE_KID, "HF ratio": "hf_ratio"}
+    high-frequency and periodic-peak ratios, where the rows were measured (ssl_ce.realism.measure.realism_columns
+    names the CSV's; rows scored before the peak ratio existed show it empty)."""
+    names = {"KID hole x1e3": AUTO_HOLE_KID, "KID image x1e3": AUTO_IMAGE_KID, "HF ratio": "hf_ratio",
+             "peak ratio": "peak_ratio"}
     measured = any(row.get(names["KID hole x1e3"], "") not in ("", None) for row in rows)
-    return {label: [str(row.get(key, "")) for row in rows] for label, key in names.items()} if measured else {}
+    return {label: [cell(row.get(key, "")) for row in rows] for label, key in names.items()} if measured else {}
+
+
+def cell(value: Any) -> str:
+    """A table cell: empty for a value never measured (missing, None, or NaN read back from a CSV)."""
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
 def test_section(test_rows: list[dict], command: str, holes: str) -> list[str]:

@@ -23,7 +23,7 @@ from ssl_ce.methods import Method, method_spec
 from ssl_ce.plots import plot_loss_curves, save_image_table, save_inpainting_grid
 from ssl_ce.realism.distances import kid
 from ssl_ce.realism.measure import KID_SCALE, Reference, crop
-from ssl_ce.realism.sharpness import sharpness_ratios
+from ssl_ce.realism.sharpness import periodic_peak_ratio, sharpness_ratios
 from ssl_ce.training.health import CollapseMonitor, check_finite
 
 LOG_EVERY = 10  # steps between host syncs for logging (losses are kept on device in between)
@@ -195,13 +195,15 @@ class EpochPictures:
                          self.out / VAL_CURVE)
 
     def _curve_scores(self) -> dict[str, float]:
-        """The val curve's columns: PSNR and the high-frequency ratio over the holes (weight-free: a blur is far
-        below 1, a checkerboard above), and the hole KID where a reference of real train photos was given."""
+        """The val curve's columns: PSNR, the high-frequency ratio over the holes (weight-free: a blur is far
+        below 1, a checkerboard above) and the periodic-peak ratio (a grid coming up as training goes on), and
+        the hole KID where a reference of real train photos was given."""
         originals = list(_uint8(self.curve_batch.images))
         holes = list(self.curve_batch.masks.hole[:, 0].bool().cpu().numpy())
         filled = list(_uint8(self._fills(self.curve_batch)[1]))
         scores = {"val_psnr_db": round(mean_scores(originals, filled, holes).psnr_db, 3),
-                  "val_hf_ratio": round(sharpness_ratios(originals, filled, holes)[0], 4)}
+                  "val_hf_ratio": round(sharpness_ratios(originals, filled, holes)[0], 4),
+                  "val_peak_ratio": round(periodic_peak_ratio(originals, filled, holes), 2)}
         if self.curve_reference is not None:
             reference = self.curve_reference
             crops = [crop(f, square) for f, square in zip(filled, reference.squares, strict=True)]
