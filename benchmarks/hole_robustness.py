@@ -50,7 +50,7 @@ from ssl_ce.provenance import git_commit
 from ssl_ce.realism.distances import kid
 from ssl_ce.realism.measure import KID_SCALE, REFERENCE_IMAGES, Reference, crop, hole_square, kid_margin
 from ssl_ce.realism.networks import FeatureNet
-from ssl_ce.realism.sharpness import sharpness_ratios
+from ssl_ce.realism.sharpness import periodic_peak_ratio, sharpness_ratios
 from ssl_ce.results import markdown_table
 from ssl_ce.study import command_line
 
@@ -103,6 +103,7 @@ def score_cells(models: list[ModelInpainter], classical: list[str], images: list
             rows.append({"inpainter": name, "shape": cell.shape, "place": cell.place, "size": cell.size,
                          "coverage": float(np.mean([h.mean() for h in holes])), "images": len(images),
                          "psnr_db": scores.psnr_db, "ssim": scores.ssim, "hf_ratio": hf, "grad_ratio": grad,
+                         "peak_ratio": periodic_peak_ratio(images, filled, holes),
                          "unsuited_images": unsuited})
             if net is not None:
                 features.setdefault(name, []).append(
@@ -199,11 +200,17 @@ def main() -> None:
 
 
 def realism_section(table: pd.DataFrame, kids: pd.DataFrame | None, why_not: str) -> str:
-    """The high-frequency ratio per hole size (mean over its cells) and, where measured, the hole KID."""
-    hf = table.groupby(["inpainter", "size"])["hf_ratio"].mean().unstack("size")
-    hf.columns = [f"{100 * c:g} %" for c in hf.columns]
+    """The high-frequency and periodic-peak ratios per hole size (means over its cells) and, where measured, the
+    hole KID."""
+    def by_size(column: str) -> pd.DataFrame:
+        means = table.groupby(["inpainter", "size"])[column].mean().unstack("size")
+        means.columns = [f"{100 * c:g} %" for c in means.columns]
+        return means
     text = ("### High-frequency energy ratio of the fill to the truth, by hole size (mean over its cells; 1 is as "
-            f"sharp as the photos, 0 flat)\n\n{markdown_table(hf.round(3))}\n")
+            f"sharp as the photos, 0 flat)\n\n{markdown_table(by_size('hf_ratio').round(3))}\n\n"
+            "### Periodic-peak ratio of the fill's error, by hole size (mean over its cells of "
+            f"{table.images.iloc[0]} fills; a grid or checkerboard: far above the classical inpainters' floor)"
+            f"\n\n{markdown_table(by_size('peak_ratio').round(2))}\n")
     if kids is None:
         return text + f"\nHole KID not measured: {why_not.removeprefix('realism not measured: ')}.\n"
     kid_cells = kids.assign(cell=[f"{k:.0f} ± {s:.0f}" for k, s in zip(kids.kid_hole, kids.kid_hole_std,

@@ -265,7 +265,8 @@ def test_hole_robustness_scores_every_cell_for_every_inpainter(tmp_path: Path) -
     assert "minus the best classical inpainter" in text and (tmp_path / "hole_robustness_57px_val.png").is_file()
     assert '--classical "mean colour" "opencv telea" --limit 3 --photo-px 57' in text  # the command beside it
     assert table["hf_ratio"].ge(0).all() and table["grad_ratio"].ge(0).all()  # realism in every cell
-    assert "### High-frequency energy ratio" in text
+    assert table["peak_ratio"].ge(0).all()
+    assert "### High-frequency energy ratio" in text and "### Periodic-peak ratio" in text
     kid_csv = tmp_path / "hole_robustness_57px_val_kid.csv"
     if "Hole KID not measured" in text:  # no MobileNet-v1 file on this machine: said, and no KID table
         assert not kid_csv.exists()
