@@ -66,6 +66,7 @@ from ssl_ce.study import (
 REPO = Path(__file__).resolve().parent.parent
 BASE = "roads-128"
 PUBLISHED_32PX = REPO / "weights" / "inpainter-center-cifar10-small32.safetensors"
+BASE_EPOCHS = 91  # stage 1's default; with --base-from there is no stage 1
 L2, JOINT = {"method.adv_weight": 0.0}, {"method.adv_weight": 0.001}  # the config's rec weight stays 0.999
 
 
@@ -75,7 +76,7 @@ def main() -> None:
     parser.add_argument("--config", default=BASE, help="The config every stage trains with.")
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                         help="A config value for every run, e.g. --set train.max_steps=20 for a quick look.")
-    parser.add_argument("--base-epochs", type=int, help="Stage 1's epochs [default: 91].")
+    parser.add_argument("--base-epochs", type=int, help=f"Stage 1's epochs [default: {BASE_EPOCHS}].")
     parser.add_argument("--finish-epochs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bottleneck", type=int, default=1000,
@@ -102,15 +103,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.base_from and args.base_epochs is not None:
         parser.error("--base-epochs trains stage 1, which --base-from skips")
-    args.base_epochs = 91 if args.base_epochs is None else args.base_epochs
+    if not args.base_from and args.base_epochs is None:
+        args.base_epochs = BASE_EPOCHS
     runs, results = Path(args.runs), Path(args.results)
     scores = Scores(runs / "evaluations", {"mask": args.mask, "progress": False})
     common = {"model.bottleneck": args.bottleneck, "train.seed": args.seed, "data.shift": args.shift,
               "mask.type": args.mask,
               **({"data.root": args.data_root} if args.data_root else {}), **parse_overrides(args.sets)}
 
-    base_cfg = load_config(args.config, {**common, **L2, "train.epochs": args.base_epochs})
-    images = str(base_cfg.data.root)  # every model fills the photos at their own size, as a user's would be
+    images = str(load_config(args.config, common).data.root)  # filled at their own size, as a user's would be
 
     def val(name: str, stage: str, checkpoint: Path) -> Scored:
         rows = scores("inpainting", checkpoint, images=images, split="val", classical=False, results_dir=runs)
@@ -120,6 +121,7 @@ def main() -> None:
         base_file, base_runs = Path(args.base_from).resolve(), []
         candidates = [val("L2", "1: the given file", base_file)]
     else:
+        base_cfg = load_config(args.config, {**common, **L2, "train.epochs": args.base_epochs})
         base = train_or_resume(base_cfg, runs / "l2-constant", progress=False)
         base_file, base_runs = base.checkpoint, [base.out_dir]
         candidates = [val("L2", "1: constant rate", base_file)]
@@ -137,20 +139,22 @@ def main() -> None:
             print(f"{candidates[-1].describe():32s} val PSNR {psnr(candidates[-1]):.2f} dB", flush=True)
     reference = val("published 32-px CIFAR-10 inpainter", REFERENCE, PUBLISHED_32PX)
     chosen = max(candidates, key=psnr)
-    joints = [c for c in candidates if c.name == "joint"] or [chosen]  # with no joint finish: none beside
-    joint = max(joints, key=psnr) if args.joint_by == "psnr" else min(joints, key=Scored.hole_kid)
+    joints = [c for c in candidates if c.name == "joint"]
+    joint = None  # no joint finish trained (--finishes L2): no companion
+    if joints:
+        joint = max(joints, key=psnr) if args.joint_by == "psnr" else min(joints, key=Scored.hole_kid)
     print(f"chosen on val: {chosen.describe()}, {psnr(chosen):.2f} dB; the 32-px file {psnr(reference):.2f}",
           flush=True)
 
     test_rows = scores("inpainting", chosen.checkpoint, images=images, split="test", classical=True,
-                       also=tuple(str(f) for f in (joint.checkpoint, PUBLISHED_32PX) if f != chosen.checkpoint),
+                       also=tuple(str(f) for f in (joint and joint.checkpoint, PUBLISHED_32PX)
+                                  if f and f != chosen.checkpoint),
                        results_dir=results / stem_name(args)) if args.score_test else []
     keep_pictures([*base_runs, *(finish.out_dir for finish in finishes.values())], results / stem_name(args))
     write_tables(results, [*candidates, reference], chosen, joint, test_rows, args,
                  command_line("benchmarks/roads_inpainter.py", parser, args, always=(
-                     "config", "finish_epochs", "seed", "shift", "bottleneck",
-                     *(() if args.base_from else ("base_epochs",))),
-                     leave_out=("runs", "results", "score_test", *(("base_epochs",) if args.base_from else ()))))
+                     "config", "base_epochs", "finish_epochs", "seed", "shift", "bottleneck"),  # None: left out
+                     leave_out=("runs", "results", "score_test")))
 
 
 def stem_name(args: argparse.Namespace) -> str:
@@ -169,11 +173,20 @@ def finish_names(args: argparse.Namespace) -> list[str]:
     return [{"L2": "L2", "joint": "the joint loss"}[name] for name in args.finishes]
 
 
+def companion(joint: Scored | None, args: argparse.Namespace) -> str:
+    """The sentence naming the joint-loss companion, where a joint finish was trained."""
+    if joint is None:
+        return ""
+    how = "highest val PSNR" if args.joint_by == "psnr" else "lowest val hole KID"
+    return (f" The joint-loss companion in the pictures ({how} of its stages): {joint.describe()} "
+            f"({psnr(joint):.2f} dB).")
+
+
 def averaged_epochs(args: argparse.Namespace) -> int:
     return max(1, args.finish_epochs // 2)
 
 
-def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Scored, test_rows: list[dict],
+def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Scored | None, test_rows: list[dict],
                  args: argparse.Namespace, command: str) -> None:
     """Every val row, and the test rows when scored, to CSV; the choice (and the test rows) to Markdown."""
     names = {str(s.checkpoint): s.name for s in scored}  # the classical inpainters' rows name no checkpoint
@@ -196,9 +209,7 @@ def write_tables(results: Path, scored: list[Scored], chosen: Scored, joint: Sco
         f"{scored[0].row['images']} val images at their own size, {args.mask} holes, one pass (hole pixels, "
         "[0, 1]).", "",
         f"    {command}", "", markdown_table(table), "",
-        f"**Chosen on val:** {chosen.describe()} ({psnr(chosen):.2f} dB). The joint-loss companion in the "
-        f"pictures ({'highest val PSNR' if args.joint_by == 'psnr' else 'lowest val hole KID'} of its "
-        f"stages): {joint.describe()} ({psnr(joint):.2f} dB).", "",
+        f"**Chosen on val:** {chosen.describe()} ({psnr(chosen):.2f} dB).{companion(joint, args)}", "",
         *test_section(test_rows, command, f" at their own size, one pass, the same {args.mask} holes")])
 
 

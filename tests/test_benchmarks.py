@@ -119,10 +119,10 @@ def test_roads_inpainter_finishes_from_a_given_file_and_trains_only_the_finishes
                "--data-root", str(photos), "--set", "data.source=folder", "--finish-epochs", "1", "--shift", "3",
                "--results", str(tmp_path / "results"), *(arg for item in TRAIN_TINY for arg in ("--set", item))]
     first = subprocess.run([*command, "--runs", str(tmp_path / "runs"), "--base-epochs", "1", "--finishes", "L2"],
-                           check=False,
-                           capture_output=True, text=True, cwd=tmp_path)
+                           check=False, capture_output=True, text=True, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert not (tmp_path / "runs" / "joint-cosine").exists()  # only the finish asked for
+    assert "joint-loss companion" not in (tmp_path / "results" / "roads_inpainter.md").read_text()  # none trained
     given = tmp_path / "runs" / "l2-constant" / "checkpoint.safetensors"
     done = subprocess.run([*command, "--runs", str(tmp_path / "again"), "--base-from", str(given), "--finishes",
                            "joint", "--name", "from_file"], check=False, capture_output=True, text=True, cwd=tmp_path)
