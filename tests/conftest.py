@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from scipy import ndimage
 
@@ -54,7 +55,16 @@ def image_folder(tmp_path: Path) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Test-split scorings made by the tests go to a ledger of their own, never to results/test_looks.csv."""
+    """Test-split scorings made by the tests go to a ledger of their own, never to results/test_looks.csv (one
+    per pytest-xdist worker, so that two workers never append to one file at once). Each worker gets its share
+    of the cores for torch, here and in the commands it starts: two workers of two threads each on two cores
+    spin against each other and run many times slower than one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        threads = max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        torch.set_num_threads(threads)
+        os.environ[LEDGER_ENV] = str(Path(tempfile.mkdtemp(prefix=f"ssl-ce-test-looks-{worker}-")) / "test_looks.csv")
     os.environ.setdefault(LEDGER_ENV, str(Path(tempfile.mkdtemp(prefix="ssl-ce-test-looks-")) / "test_looks.csv"))
 
 
