@@ -7,26 +7,18 @@ native (ssl_ce/runtime.py). A few seconds where bf16 is native; over a minute wh
 
 from __future__ import annotations
 
-import time
-
 import torch
 
 from ssl_ce.provenance import environment, machine_line
 from ssl_ce.runtime import native_bf16, resolve_precision
+from ssl_ce.timing import matmul_gflops
 
 CPU = torch.device("cpu")
 
 
 def product_seconds(dtype: torch.dtype, batch: int = 64, bottleneck: int = 4000, out: int = 512 * 4 * 4) -> float:
     """Best of two timed (batch x bottleneck) @ (bottleneck x out) products after one warm-up."""
-    a, b = torch.randn(batch, bottleneck, dtype=dtype), torch.randn(bottleneck, out, dtype=dtype)
-    a @ b
-    times = []
-    for _ in range(2):
-        start = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return 2 * batch * bottleneck * out / matmul_gflops(batch, bottleneck, out, 2, dtype, warmup=1) / 1e9
 
 
 def main() -> None:

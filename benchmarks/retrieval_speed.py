@@ -23,11 +23,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pandas as pd
-import torch
 from safetensors.torch import load_file
 from sklearn.neighbors import NearestNeighbors
 
 from ssl_ce.evaluators.knn import IndexSettings, build_index, normalise, recall_at_k, search
+from ssl_ce.timing import best_seconds, matmul_gflops
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,25 +38,11 @@ def synthetic(n: int, dim: int, seed: int) -> np.ndarray:
     return centres[rng.integers(0, 100, n)] + 0.6 * rng.standard_normal((n, dim)).astype(np.float32)
 
 
-def matmul_gflops(queries: int, gallery: int, dim: int, repeats: int = 3) -> float:
+def matmul_rate(queries: int, gallery: int, dim: int, repeats: int = 3) -> float:
     """The machine's fp32 matmul rate for the search's contraction: the better of the whole product at once
     (its 2 GB output is memory-bound) and a cache-sized 4096 x 1024 tile of it, best of `repeats` each."""
-    rates = []
-    for rows, cols in ((queries, gallery), (min(queries, 4096), min(gallery, 1024))):
-        a, b = torch.randn(rows, dim), torch.randn(dim, cols)
-        a @ b  # warm-up
-        rates.append(2 * rows * cols * dim / best_time(lambda a=a, b=b: a @ b, repeats) / 1e9)
-    return max(rates)
-
-
-def best_time(fn, repeats: int) -> float:
-    """Fastest of `repeats` runs: timing noise on a shared machine only ever adds time."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return max(matmul_gflops(rows, dim, cols, repeats, warmup=1)
+               for rows, cols in ((queries, gallery), (min(queries, 4096), min(gallery, 1024))))
 
 
 def main() -> None:
@@ -82,20 +68,20 @@ def main() -> None:
     gallery, queries = normalise(gallery), normalise(queries)
     n, dim, q, k = len(gallery), gallery.shape[1], len(queries), args.k
     flops = 2 * q * n * dim
-    peak = matmul_gflops(q, n, dim, args.repeats)
+    peak = matmul_rate(q, n, dim, args.repeats)
     print(f"{n} x {dim} gallery, {q} queries, k={k}; {source}; {faiss.omp_get_max_threads()} threads; "
           f"fp32 matmul {peak:.1f} GFLOP/s")
 
     rows = []
     nn_model = NearestNeighbors(n_neighbors=k, algorithm="brute", metric="cosine", n_jobs=-1).fit(gallery)
     nn_model.kneighbors(queries[:256])  # warm-up, as for every FAISS index
-    seconds = best_time(lambda: nn_model.kneighbors(queries), args.repeats)
+    seconds = best_seconds(lambda: nn_model.kneighbors(queries), args.repeats)
     sklearn_qps = q / seconds
     rows.append({"method": "sklearn brute force (cosine)", "build_s": 0.0, "search_s": seconds})
 
     exact_index = build_index(gallery, "flat")
     search(exact_index, queries[:256], k)  # warm-up
-    seconds = best_time(lambda: search(exact_index, queries, k), args.repeats)
+    seconds = best_seconds(lambda: search(exact_index, queries, k), args.repeats)
     _, exact = search(exact_index, queries, k)
     rows.append({"method": "faiss flat (exact)", "build_s": 0.0, "search_s": seconds, "recall": 1.0,
                  "gflops": flops / seconds / 1e9})
@@ -118,7 +104,7 @@ def main() -> None:
         else:
             index.k_factor = settings.k_factor
         search(index, queries[:256], k)  # warm-up
-        seconds = best_time(lambda index=index: search(index, queries, k), args.repeats)
+        seconds = best_seconds(lambda index=index: search(index, queries, k), args.repeats)
         _, ids = search(index, queries, k)
         rows.append({"method": label, "build_s": build_s, "search_s": seconds, "recall": recall_at_k(ids, exact)})
     frame = pd.DataFrame(rows)

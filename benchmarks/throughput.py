@@ -39,7 +39,6 @@ import contextlib
 import dataclasses
 import multiprocessing
 import platform
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,6 +61,7 @@ from ssl_ce.runtime import (
     resolve_device,
     resolve_precision,
 )
+from ssl_ce.timing import matmul_gflops, seconds
 from ssl_ce.training.loop import build_training, train_step
 from ssl_ce.training.optim import compile_modules
 
@@ -83,30 +83,15 @@ def matmul_peak(dtype: torch.dtype, device: torch.device, repeats: int = 5) -> f
     """The machine's measured matmul rate in GFLOP/s for `dtype` (best of `repeats` n x n x n products; n = 8192
     on a GPU, which a 2048 product leaves partly idle, 2048 on a CPU)."""
     n = 8192 if device.type == "cuda" else 2048
-    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
     # cuDNN runs fp32 convolutions as TF32 unless told not to, so fp32 rows are judged against the TF32 peak
     # (several times the true-fp32 one on recent GPUs), not against a rate the convolutions never aim at.
     tf32 = device.type == "cuda" and dtype == torch.float32 and torch.backends.cudnn.allow_tf32
     saved = torch.backends.cuda.matmul.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = tf32 or saved
     try:
-        best = min(_timed(lambda: a @ b, device) for _ in range(repeats + 1))
+        return matmul_gflops(n, n, n, repeats + 1, dtype, device)
     finally:
         torch.backends.cuda.matmul.allow_tf32 = saved
-    return 2 * n**3 / best / 1e9
-
-
-def _timed(fn: Callable[[], object], device: torch.device) -> float:
-    _sync(device)
-    start = time.perf_counter()
-    fn()
-    _sync(device)
-    return time.perf_counter() - start
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def setup(model: str, train_cfg: TrainConfig, device: torch.device, seed: int = 0, matmul: bool = True):
@@ -166,20 +151,17 @@ def measure(model: str, variant: Variant, device: torch.device, steps: int, warm
     reference = train_cfg is None
     train_cfg = train_cfg or OPTIONS_OFF
     cfg, method, optimizers, scaler, autocast, batches = setup(model, train_cfg, device, matmul=matmul)
-    times = []
-    for step in range(warmup + steps):
+
+    def one_step(step: int) -> None:
         batch = batches[step % len(batches)]
-        _sync(device)
-        start = time.perf_counter()
         if reference:
             reference_step(method, batch, optimizers, cfg)
         else:
             losses = train_step(method, batch, optimizers, scaler, autocast, freezes_adversary(label))
             if step == warmup + steps - 1:
                 float(losses["g_total"])
-        _sync(device)
-        if step >= warmup:
-            times.append(time.perf_counter() - start)
+
+    times = [seconds(lambda step=step: one_step(step), device) for step in range(warmup + steps)][warmup:]
     median = sorted(times)[len(times) // 2]
     options = {name: getattr(train_cfg, name) for name in SPEED_OPTIONS}
     options["precision"] = resolve_precision(train_cfg.precision, device)  # what the default's `auto` ran
