@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ssl_ce.checkpoint import run_label
+from ssl_ce.checkpoint import run_labels
 from ssl_ce.data.folder import list_images
 from ssl_ce.data.images import load_image_any_size
 from ssl_ce.inpaint import inpaint_folder, mask_for, read_mask
@@ -32,8 +32,9 @@ def compare(checkpoints: list[Path], images: Path, mask_sets: list[Path], out: P
     """One row per photo and mask set: the input with its hole, Telea, each model, the original."""
     photos = list_images(images)
     originals = [load_image_any_size(p) for p in photos]
-    # each model loaded once; run_label gives two runs' checkpoint.safetensors two columns
-    models = {run_label(c): ModelInpainter(c, torch.device("cpu")) for c in checkpoints}
+    # each model loaded once, in a column of its own: two studies' joint-cosine runs are told apart by their folders
+    models = {label: ModelInpainter(c, torch.device("cpu")) for label, c in zip(run_labels(checkpoints), checkpoints,
+                                                                                strict=True)}
     columns: dict[str, list[np.ndarray]] = {}
     squares = []
     with tempfile.TemporaryDirectory() as tmp:

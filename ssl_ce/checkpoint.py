@@ -37,6 +37,24 @@ def run_label(path: str | Path) -> str:
     return run if path.name == CHECKPOINT_NAME else f"{run}-{path.stem}"
 
 
+def run_labels(paths: list[str | Path]) -> list[str]:
+    """`run_label` of each file; where two share one, each of those is led by as many of its parent folders as
+    it takes: two studies' `joint-cosine/checkpoint.safetensors` become `study_a/joint-cosine` and
+    `study_b/joint-cosine`."""
+    paths = [Path(p).resolve() for p in paths]
+    if len(set(paths)) < len(paths):
+        raise SslCeError("the same file was given twice: " + ", ".join(sorted({str(p) for p in paths
+                                                                              if paths.count(p) > 1})))
+    labels = [run_label(p) for p in paths]
+    for depth in range(1, max((len(p.parts) for p in paths), default=0)):
+        shared = {label for label in labels if labels.count(label) > 1}
+        if not shared:
+            break
+        labels = ["/".join([*p.parent.parts[-1 - depth : -1], run_label(p)]) if label in shared else label
+                  for p, label in zip(paths, labels, strict=True)]
+    return labels
+
+
 @dataclass
 class Checkpoint:
     config: Config
