@@ -11,14 +11,15 @@ import torch
 
 from ssl_ce.provenance import environment, machine_line
 from ssl_ce.runtime import native_bf16, resolve_precision
-from ssl_ce.timing import matmul_gflops
+from ssl_ce.timing import best_seconds
 
 CPU = torch.device("cpu")
 
 
 def product_seconds(dtype: torch.dtype, batch: int = 64, bottleneck: int = 4000, out: int = 512 * 4 * 4) -> float:
     """Best of two timed (batch x bottleneck) @ (bottleneck x out) products after one warm-up."""
-    return 2 * batch * bottleneck * out / matmul_gflops(batch, bottleneck, out, 2, dtype, warmup=1) / 1e9
+    a, b = torch.randn(batch, bottleneck, dtype=dtype), torch.randn(bottleneck, out, dtype=dtype)
+    return best_seconds(lambda: a @ b, 2, warmup=1)
 
 
 def main() -> None:
