@@ -55,17 +55,19 @@ def image_folder(tmp_path: Path) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Test-split scorings made by the tests go to a ledger of their own, never to results/test_looks.csv (one
-    per pytest-xdist worker, so that two workers never append to one file at once). Each worker gets its share
-    of the cores for torch, here and in the commands it starts: two workers of two threads each on two cores
-    spin against each other and run many times slower than one."""
+    """Test-split scorings made by the tests go to a ledger of their own, never to results/test_looks.csv: a
+    temporary file unless one was set from outside, and under pytest-xdist one file per worker beside it, so that
+    two workers never append to one file at once. Each worker gets its share of the cores for torch, here and in
+    the commands it starts: two workers of two threads each on two cores spin against each other and run many
+    times slower than one."""
+    os.environ.setdefault(LEDGER_ENV, str(Path(tempfile.mkdtemp(prefix="ssl-ce-test-looks-")) / "test_looks.csv"))
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         threads = max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
         os.environ["OMP_NUM_THREADS"] = str(threads)
         torch.set_num_threads(threads)
-        os.environ[LEDGER_ENV] = str(Path(tempfile.mkdtemp(prefix=f"ssl-ce-test-looks-{worker}-")) / "test_looks.csv")
-    os.environ.setdefault(LEDGER_ENV, str(Path(tempfile.mkdtemp(prefix="ssl-ce-test-looks-")) / "test_looks.csv"))
+        ledger = Path(os.environ[LEDGER_ENV])  # set from outside, or the controller's temporary file
+        os.environ[LEDGER_ENV] = str(ledger.with_name(f"{ledger.stem}-{worker}{ledger.suffix}"))
 
 
 def colour_net() -> FeatureNet:

@@ -243,6 +243,38 @@ def test_roads_inpainter_seeds_summarises_each_seeds_choice_on_val(tmp_path: Pat
         "error: two tables are the same pretraining seed: seeds [0, 0]"]
 
 
+def test_roads_inpainter_seeds_pairs_each_seeds_joint_model_with_its_l2_twin_on_hole_kid(tmp_path: Path) -> None:
+    from ssl_ce.evaluators.inpaint_realism import AUTO_HOLE_KID
+    from ssl_ce.stats import margin_over, verdict
+
+    stages = [("L2", "1: constant rate"), ("L2", "2: last weights"), ("joint", "2: last weights"),
+              ("joint", "2: averaged")]
+    psnr = {0: [18.6, 18.9, 18.1, 18.2], 1: [18.5, 18.4, 18.0, 18.3], 2: [18.7, 19.1, 18.2, 18.1]}
+    kid = {0: [650.0, 640.0, 560.0, 550.0], 1: [700.0, 690.0, 520.0, 530.0], 2: [640.0, 600.0, 500.0, 510.0]}
+    tables = []
+    for seed in psnr:
+        path = _seed_table(tmp_path / f"seed{seed}.csv", seed, dict(zip(stages, psnr[seed], strict=True)))
+        rows = pd.read_csv(path)
+        rows[AUTO_HOLE_KID] = [*kid[seed], 1000.0, 900.0]  # then the 32-px reference and the test row
+        rows["hf_ratio"] = 0.2
+        rows.to_csv(path, index=False)
+        tables.append(path)
+    out = tmp_path / "seeds.md"
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "roads_inpainter_seeds.py"), *map(str, tables),
+                           "--joint-by", "kid", "--reference-target", "none", "--out", str(out)],
+                          check=False, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    report = out.read_text()
+    # the twin: each seed's highest-PSNR L2 row (seed 1: stage 1); the joint model: its lowest hole KID
+    twins, joints = [640.0, 700.0, 600.0], [550.0, 520.0, 500.0]
+    gain = margin_over([t - j for t, j in zip(twins, joints, strict=True)], 0.0)
+    half = margin_over([0.5 * t - j for t, j in zip(twins, joints, strict=True)], 0.0)
+    assert f"| {gain} | {verdict(gain, 0.0)} |" in report and f"| {half} | {verdict(half, 0.0)} |" in report
+    assert "seed 1: L2, stage 1: constant rate against joint, stage 2: last weights" in report
+    assert "issue 25" not in report  # no reference target asked
+    assert "--joint-by kid --reference-target none --out" in report  # every option given is in the command
+
+
 def test_hole_robustness_scores_every_cell_for_every_inpainter(tmp_path: Path) -> None:
     from ssl_ce.data.hole_cells import all_cells
     from ssl_ce.training import train
