@@ -33,7 +33,7 @@ import pandas as pd
 from ssl_ce.evaluators.inpaint_realism import AUTO_HOLE_KID
 from ssl_ce.results import markdown_table
 from ssl_ce.stats import margin_over, summarise, verdict
-from ssl_ce.study import REFERENCE
+from ssl_ce.study import REFERENCE, command_line
 
 REPO = Path(__file__).resolve().parent.parent
 CHOSEN = "chosen on val"
@@ -141,30 +141,26 @@ def report(tables: list[Path], command: str, photos: str, joint_by: str, referen
         f"    {command}", "", *psnr_section(rows, reference_target), *kid_section(rows, joint_by)])
 
 
-def target_value(text: str) -> float | None:
-    return None if text == "none" else float(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tables", nargs="+", type=Path, help="roads_inpainter.csv files, one pretraining seed each.")
     parser.add_argument("--photos", default="road", help="What the photos are, for the title.")
     parser.add_argument("--joint-by", choices=("psnr", "kid"), default="psnr",
                         help="How each seed's joint model was picked, as given to roads_inpainter.py.")
-    parser.add_argument("--reference-target", type=target_value, default=TARGET_DB, metavar="DB|none",
+    parser.add_argument("--reference-target", default=f"{TARGET_DB:g}", metavar="DB|none",
                         help="The chosen model's target margin over the 32-px file [default: issue 25's "
-                             f"{TARGET_DB}]; none states the margin without a verdict.")
+                             f"{TARGET_DB:g}]; none states the margin without a verdict.")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     missing = [str(t) for t in args.tables if not t.is_file()]
     if missing:
         sys.exit(f"error: no such table: {', '.join(missing)}")
-    given = [f"--{flag} {value}" for flag, value, default in (
-        ("photos", args.photos, "road"), ("joint-by", args.joint_by, "psnr"),
-        ("reference-target", "none" if args.reference_target is None else f"{args.reference_target:g}",
-         f"{TARGET_DB:g}"), ("out", args.out, DEFAULT_OUT)) if value != default]
-    command = " ".join(["python benchmarks/roads_inpainter_seeds.py", *map(str, args.tables), *given])
-    args.out.write_text(report(args.tables, command, args.photos, args.joint_by, args.reference_target))
+    try:
+        target = None if args.reference_target == "none" else float(args.reference_target)
+    except ValueError:
+        parser.error(f"--reference-target: a number of dB or none, not {args.reference_target!r}")
+    command = command_line("benchmarks/roads_inpainter_seeds.py", parser, args)
+    args.out.write_text(report(args.tables, command, args.photos, args.joint_by, target))
     print(f"wrote {args.out}")
 
 

@@ -58,6 +58,9 @@ def test_the_command_names_every_option_given_and_none_left_at_its_default() -> 
     assert command == ('python benchmarks/b.py --epochs 3 --seeds 0 1 --methods "random init" b --set x=1 '
                        "--set y=2 --score-test")
     assert command_line("b.py", parser, parser.parse_args([])) == "python b.py"
+    parser.add_argument("tables", nargs="*")
+    assert command_line("b.py", parser, parser.parse_args(["--epochs", "4", "a.csv", "my b.csv"])) == (
+        'python b.py a.csv "my b.csv" --epochs 4')  # positionals first, as a user types them
 
 
 def test_write_table_writes_every_row_and_the_markdown(tmp_path: Path) -> None:

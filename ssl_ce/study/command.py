@@ -1,5 +1,5 @@
-"""The command written beside a table: the script and every option whose value is not the parser's default,
-so running it re-makes the table (and no option given is left out of it)."""
+"""The command written beside a table: the script, its positional arguments and every option whose value is not
+the parser's default, so running it re-makes the table (and no option given is left out of it)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from collections.abc import Sequence
 
 def command_line(script: str, parser: argparse.ArgumentParser, args: argparse.Namespace,
                  always: Sequence[str] = (), leave_out: Sequence[str] = ()) -> str:
-    """`python <script>` and its options: those given a non-default value, those in `always` (by dest) even
-    at their default, none in `leave_out` (options that do not change the table, such as --score-test)."""
+    """`python <script>`, its positional arguments and its options: those given a non-default value, those in
+    `always` (by dest) even at their default, none in `leave_out` (options that do not change the table, such
+    as --score-test)."""
     words = ["python", script]
-    for action in parser._actions:  # argparse lists its options nowhere public
+    actions = parser._actions  # argparse lists its arguments nowhere public
+    for action in (a for a in actions if not a.option_strings):
+        value = getattr(args, action.dest)
+        words += map(_quoted, value) if isinstance(value, list | tuple) else [_quoted(value)]
+    for action in actions:
         if not action.option_strings or action.dest in leave_out or isinstance(action, argparse._HelpAction):
             continue
         value = getattr(args, action.dest)
