@@ -122,9 +122,9 @@ def kid_section(rows: pd.DataFrame, joint_by: str) -> list[str]:
                 for s, (twin, joint) in zip(seeds, pairs, strict=True)) + ".", "",
             "| the joint model against its L2 twin (paired within a seed) | mean, 95 % t interval over "
             f"{len(seeds)} seeds | verdict |", "|---|---|---|",
-            f"| L2 twin's hole KID minus the joint model's (> 0: the joint fills are nearer real photos) | {gain} | "
-            f"{verdict(gain, 0.0)} |",
-            f"| {KID_SHARE:g} x the L2 twin's hole KID minus the joint model's (issue 44: >= 0) | {half} | "
+            "| the L2 twin's hole KID minus the joint model's (target > 0: the joint fills nearer real photos) | "
+            f"{gain} | {verdict(gain, 0.0)} |",
+            f"| {KID_SHARE:g} x the L2 twin's hole KID minus the joint model's (issue 44's target: >= 0) | {half} | "
             f"{verdict(half, 0.0)} |", "",
             f"The joint model's high-frequency energy ratio over the seeds: {hf} (issue 44 asks 0.7-1.4).", ""]
 
