@@ -108,9 +108,9 @@ def kid_section(rows: pd.DataFrame, joint_by: str) -> list[str]:
     if AUTO_HOLE_KID not in rows or rows[AUTO_HOLE_KID].isna().any():
         return []
     kid = per_seed(rows, AUTO_HOLE_KID)
-    pairs = [(pick(seed_rows, "L2", "psnr"), pick(seed_rows, "joint", joint_by))
-             for _, seed_rows in rows.groupby("recipe_seed", sort=True)]
-    seeds = list(kid.columns)
+    by_seed = dict(list(rows.groupby("recipe_seed", sort=True)))
+    seeds = list(by_seed)
+    pairs = [(pick(by_seed[s], "L2", "psnr"), pick(by_seed[s], "joint", joint_by)) for s in seeds]
     gain = margin_over([twin[AUTO_HOLE_KID] - joint[AUTO_HOLE_KID] for twin, joint in pairs], 0.0)
     half = margin_over([KID_SHARE * twin[AUTO_HOLE_KID] - joint[AUTO_HOLE_KID] for twin, joint in pairs], 0.0)
     hf = summarise([float(joint["hf_ratio"]) for _, joint in pairs])
