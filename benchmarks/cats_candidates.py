@@ -11,7 +11,8 @@ here reads the test split.
 
 Runs are kept in --runs DIR (a finished one reused, an unfinished one resumed); about 2 min per epoch on the
 2-core Intel Xeon (AMX). Every candidate but "fp32" trains in bf16 as the published finish did: on a CPU without
-native bf16 (AVX2 only) that is emulated and far too slow, so only the fp32 candidate runs there.
+native bf16 (AVX2 only) that is emulated and far too slow, so there the fp32 candidate runs, and the others with
+`--set train.precision=fp32` (one change each to the fp32 candidate; results/cats_candidates_fp32.md).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ CANDIDATES: dict[str, dict] = {
     "as published": {},
     "spectral-norm D": {"model.d_norm": "spectral"},
     "adversarial weight 0.01": {"method.adv_weight": 0.01, "method.rec_weight": 0.99},
+    "adversarial weight 0.03": {"method.adv_weight": 0.03, "method.rec_weight": 0.97},
     "D rate 2e-3 (= G's)": {"optim.lr_d": 2.0e-3},
     "fp32 (not bf16)": {"train.precision": "fp32"},
 }
