@@ -111,6 +111,14 @@ def _mnv1_or_skip() -> FeatureNet:
     return networks.mobilenet_v1(str(SHARED_MODEL))
 
 
+def test_the_network_embeds_the_same_on_one_thread_as_on_two() -> None:
+    _mnv1_or_skip()
+    photos = [_photo(i, 96) for i in range(4)]
+    one, two = (networks.mobilenet_v1(str(SHARED_MODEL), threads=n).embed(photos) for n in (1, 2))
+    assert np.array_equal(one, two)
+    assert not np.array_equal(one[0], one[1])  # the photos differ, so equal embeddings mean something
+
+
 def _road_photos_or_skip(count: int) -> list[np.ndarray]:
     from ssl_ce.data.folder import list_images
     from ssl_ce.data.images import load_image_any_size

@@ -76,14 +76,17 @@ def checked_mnv1_file(explicit: str | None) -> Path:
     return found
 
 
-def mobilenet_v1(explicit: str | None = None) -> FeatureNet:
+def mobilenet_v1(explicit: str | None = None, threads: int | None = None) -> FeatureNet:
+    """The runtime uses as many threads as torch (`threads` overrides): on 2 cores that halves the realism
+    columns' time (28 -> 14 ms an image on an AVX2 EPYC), and its 8-bit arithmetic gives the same embeddings
+    on any thread count (tested)."""
     path = checked_mnv1_file(explicit)
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
         raise SslCeError("the realism network needs the TensorFlow Lite runtime: pip install ai-edge-litert "
                          "(or --realism none)") from None
-    interpreter = Interpreter(model_path=str(path), num_threads=1)
+    interpreter = Interpreter(model_path=str(path), num_threads=threads or torch.get_num_threads())
     interpreter.allocate_tensors()
     given, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
     scale, zero = out["quantization"]
