@@ -11,6 +11,7 @@ from scipy import ndimage
 
 from ssl_ce.errors import SslCeError
 from ssl_ce.evaluators import inpaint_realism
+from ssl_ce.evaluators.common import sample_indices
 from ssl_ce.evaluators.inpainting import INPAINTING
 from ssl_ce.realism import networks
 from ssl_ce.realism.distances import fid, kid
@@ -166,6 +167,26 @@ def test_the_evaluator_fills_every_realism_column_for_every_inpainter(centre_mod
     assert all(r["kid_inception_hole"] == "" for r in rows)  # only the network that ran fills its columns
     assert "FID not computed" in rows[0]["realism_note"]
     assert rows[0]["kid_mnv1_hole"] * KID_SCALE != 0
+
+
+def test_realism_on_a_sample_of_the_images_is_the_realism_of_that_sample_for_every_inpainter(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(networks.NETWORKS, "mnv1", lambda _file: colour_net())
+    photos = [_photo(i, 96) for i in range(24)]
+    holes = [_centre_hole(96)] * 24
+    filled = {"truth": photos, "blur": [_blurred(p, h) for p, h in zip(photos, holes, strict=True)]}
+    reals = lambda n: [_photo(100 + i, 96) for i in range(n)]  # noqa: E731
+    sampled = inpaint_realism.realism_values("mnv1", None, reals, photos, holes, filled, seed=3, limit=10)
+    kept = sample_indices(24, 10, 3)
+    direct = inpaint_realism.realism_values("mnv1", None, reals, [photos[i] for i in kept], [holes[i] for i in kept],
+                                            {k: [v[i] for i in kept] for k, v in filled.items()}, seed=3)
+    whole = inpaint_realism.realism_values("mnv1", None, reals, photos, holes, filled, seed=3)
+    for name in filled:
+        assert sampled[name]["realism_note"].startswith("realism on 10 of the 24 images")
+        assert {k: v for k, v in sampled[name].items() if k != "realism_note"} == \
+            {k: v for k, v in direct[name].items() if k != "realism_note"}  # the same images for every inpainter
+    assert [sampled["blur"][c] for c in ("kid_mnv1_hole_std", "kid_mnv1_image", "hf_ratio")] != \
+        [whole["blur"][c] for c in ("kid_mnv1_hole_std", "kid_mnv1_image", "hf_ratio")]  # a sample, not all
 
 
 def test_without_the_network_the_columns_stay_empty_with_a_note_never_zero(centre_model: Path, tmp_path: Path,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ssl_ce.errors import SslCeError
+from ssl_ce.evaluators.common import sample_indices
 from ssl_ce.realism.distances import FID_MIN_PER_FEATURE
 from ssl_ce.realism.measure import REFERENCE_IMAGES, Realism, Reference, measure, realism_columns, row_values
 from ssl_ce.realism.networks import NETWORKS, FeatureNet
@@ -32,8 +33,9 @@ def feature_net(choice: str, model_file: str | None) -> tuple[FeatureNet | None,
 
 def realism_values(choice: str, model_file: str | None, train_photos: Callable[[int], list[np.ndarray]] | None,
                    originals: list[np.ndarray], holes: list[np.ndarray], filled: dict[str, list[np.ndarray]],
-                   seed: int) -> dict[str, dict[str, object]]:
-    """Every inpainter's realism columns (its margins against the first inpainter of `filled`)."""
+                   seed: int, limit: int | None = None) -> dict[str, dict[str, object]]:
+    """Every inpainter's realism columns (its margins against the first inpainter of `filled`), on `limit` of
+    the scored images where given: the same ones for every inpainter, so the margins stay paired."""
     empty = dict.fromkeys(realism_columns(), "")
     if choice == "none":
         return {name: {**empty, "realism_note": "realism not measured (--realism none)"} for name in filled}
@@ -50,13 +52,17 @@ def realism_values(choice: str, model_file: str | None, train_photos: Callable[[
     if len(reals) < 2:
         return {name: {**empty, "realism_note": "realism not measured: fewer than 2 real train photos"}
                 for name in filled}
+    kept = sample_indices(len(originals), limit, seed)
+    sampled = "" if len(kept) == len(originals) else f"realism on {len(kept)} of the {len(originals)} images"
+    originals, holes = [originals[i] for i in kept], [holes[i] for i in kept]
+    filled = {name: [images[i] for i in kept] for name, images in filled.items()}
     reference = Reference.of(net, reals, holes)
     measured: dict[str, Realism] = {name: measure(reference, originals, images, holes, seed)
                                     for name, images in filled.items()}
     first = next(iter(measured.values()))
-    note = ""
+    note = sampled
     if first.fid_image is None:
-        note = (f"FID not computed: {len(originals)} images, under {FID_MIN_PER_FEATURE:g} per feature "
-                f"({reference.image.shape[1]})")
+        note = "; ".join(filter(None, [sampled, f"FID not computed: {len(originals)} images, under "
+                                       f"{FID_MIN_PER_FEATURE:g} per feature ({reference.image.shape[1]})"]))
     return {name: {**empty, **row_values(net.name, realism, None if realism is first else first),
                    "realism_note": note} for name, realism in measured.items()}

@@ -81,6 +81,9 @@ class InpaintingOptions(DataOptions):
                           "hole's square and the whole image): mnv1 = MobileNet-v1 ImageNet (offline; auto uses "
                           "it where its file is found), inception = the standard FID network (torch-fidelity, needs "
                           "its weights), none = PSNR and SSIM only.", type=click.Choice(REALISM_CHOICES))
+    realism_images: int | None = option(None, "Measure the realism columns on N of the scored images, the same N "
+                                        "for every inpainter: each image is two passes of the network (KID is "
+                                        "unbiased at any N; its spread grows as N falls) [default: all].", type=int)
     realism_model: str | None = option(None, "The realism network's file [default: $SSL_CE_MNV1, "
                                        "../shared/models/, ~/.cache/ssl-ce/].", type=click.Path(dir_okay=False))
 
@@ -201,7 +204,7 @@ def run_inpainting(checkpoint: Path, options: InpaintingOptions, results_dir: st
     grid_png = Path(results_dir) / "inpainting" / f"{run_label(checkpoint)}-{mask}{suffix}.png"
     _grid(originals, holes, results, grid_png, f"{eval_data}{' ' + split if split else ''}, {mask} holes")
     realism_rows = realism_values(options.realism, options.realism_model, photos.train_photos, originals, holes,
-                                  {name: r[0] for name, r in results.items()}, seed)
+                                  {name: r[0] for name, r in results.items()}, seed, options.realism_images)
     stamp = row_stamp()
     rows = []
     for name, (filled, note, model) in results.items():
