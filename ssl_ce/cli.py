@@ -257,7 +257,7 @@ def info(file: str, results: str) -> None:
 
 @cli.command()
 @click.option("--budget", type=click.Choice(["quick", "standard"]), default="quick", show_default=True,
-              help="quick: built-in photos, about 5 minutes on 2 CPU cores; standard: CIFAR-10, hours on 2 CPU "
+              help="quick: built-in photos, 5-12 minutes on 2 CPU cores; standard: CIFAR-10, hours on 2 CPU "
                    "cores (its REPORT.md is the one committed under results/). Both train 3 seeds of every method "
                    "and score the test split once.")
 @click.option("--data-root", type=click.Path(), help="standard: folder holding cifar-10-batches-py.")

@@ -85,7 +85,7 @@ class Budget:
 
 
 BUDGETS = {
-    # for trying it: about 5 minutes on 2 CPU cores, 3 seeds of small runs on the built-in photos
+    # for trying it: 5-12 minutes on 2 CPU cores, 3 seeds of small runs on the built-in photos
     "quick": Budget(config="quick.yaml", epochs=2, linear_labels=(None,), finetune_labels=None, finetune_epochs=1,
                     inpainting_images=100, context_queries=None, overrides={"data.crops_per_photo": 64}),
     # the committed results/REPORT.md: CIFAR-10 (45,000 training images), every test image inpainted
