@@ -270,9 +270,9 @@ def info(file: str, results: str) -> None:
 def report(budget: str, data_root: str | None, out: str | None, runs: str | None, device: str,
            no_progress: bool) -> None:
     """Pretrain every method with one budget, run every evaluator on each, and write REPORT.md."""
-    from ssl_ce.report import run_report
+    from ssl_ce.report import default_out, run_report
 
-    out_dir = Path(out or ("results" if budget == "standard" else "runs/report-quick"))
+    out_dir = Path(out) if out else default_out(budget)
     path = run_report(budget, out_dir, Path(runs or f"runs/report-{budget}"), data_root, device,
                       progress=not no_progress, log=lambda line: click.echo(line, err=True))
     click.echo(f"wrote {path}")

@@ -84,6 +84,11 @@ class Budget:
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
+def default_out(budget_name: str) -> Path:
+    """Where a budget's REPORT.md goes unless --out says otherwise: the standard one is committed."""
+    return Path("results" if budget_name == "standard" else f"runs/report-{budget_name}")
+
+
 BUDGETS = {
     # for trying it: 5-12 minutes on 2 CPU cores, 3 seeds of small runs on the built-in photos
     "quick": Budget(config="quick.yaml", epochs=2, linear_labels=(None,), finetune_labels=None, finetune_epochs=1,
@@ -194,6 +199,8 @@ def write_report(run: ReportRun, rows: ReportRows) -> Path:
         if row["loss_curve"].exists():
             shutil.copyfile(row["loss_curve"], curves / f"{run_dir_name(row['name'])}-seed{row['seed']}.png")
     command = f"ssl-ce report --budget {run.budget_name}" + (f" --data-root {run.data_root}" if run.data_root else "")
+    if out.resolve() != default_out(run.budget_name).resolve():  # the command that writes this very file
+        command += f" --out {_rel(out, Path.cwd())}"
     seeds = ", ".join(map(str, budget.seeds))
     lines = [f"# ssl-ce report ({run.budget_name} budget)", "",
              f"Made by `{command}` in {run.minutes:.0f} min; ssl-ce {__version__}, commit "

@@ -25,6 +25,7 @@ def test_report_runs_every_method_and_evaluator_and_reuses_finished_runs(tmp_pat
     out, runs = tmp_path / "out", tmp_path / "runs"
     path = run_report("tiny", out, runs, None, progress=False, log=lambda _: None)
     text = path.read_text()
+    assert f"Made by `ssl-ce report --budget tiny --out {out}`" in text  # the command that writes this file
     for heading in ("Against the targets", "Table 2 analogue", "Table 1 analogue", "NN-inpainting",
                     "Mask generalisation", "Training"):
         assert heading in text
