@@ -187,6 +187,8 @@ def test_realism_on_a_sample_of_the_images_is_the_realism_of_that_sample_for_eve
             {k: v for k, v in direct[name].items() if k != "realism_note"}  # the same images for every inpainter
     assert [sampled["blur"][c] for c in ("kid_mnv1_hole_std", "kid_mnv1_image", "hf_ratio")] != \
         [whole["blur"][c] for c in ("kid_mnv1_hole_std", "kid_mnv1_image", "hf_ratio")]  # a sample, not all
+    with pytest.raises(SslCeError, match="--realism-images 1: KID needs at least 2"):
+        inpaint_realism.realism_values("mnv1", None, reals, photos, holes, filled, seed=3, limit=1)
 
 
 def test_without_the_network_the_columns_stay_empty_with_a_note_never_zero(centre_model: Path, tmp_path: Path,

@@ -36,6 +36,8 @@ def realism_values(choice: str, model_file: str | None, train_photos: Callable[[
                    seed: int, limit: int | None = None) -> dict[str, dict[str, object]]:
     """Every inpainter's realism columns (its margins against the first inpainter of `filled`), on `limit` of
     the scored images where given: the same ones for every inpainter, so the margins stay paired."""
+    if limit is not None and limit < 2:
+        raise SslCeError(f"--realism-images {limit}: KID needs at least 2 images")
     empty = dict.fromkeys(realism_columns(), "")
     if choice == "none":
         return {name: {**empty, "realism_note": "realism not measured (--realism none)"} for name in filled}
